@@ -1,0 +1,44 @@
+"""Device markers: which hardware a test needs and whether this process has it.
+
+torch is imported lazily, only when a test that needs a device is about to run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+DEVICE_MARKERS = ("cpu", "cuda", "mps")
+
+
+def _import_torch() -> ModuleType | None:
+    try:
+        return importlib.import_module("torch")
+    except ImportError:
+        return None
+
+
+def unavailable_reason(device: str, torch: ModuleType | None) -> str | None:
+    """Why ``device`` cannot run tests with this ``torch`` (None when it can)."""
+    if device not in DEVICE_MARKERS:
+        raise ValueError(f"unknown device {device!r}; expected one of {DEVICE_MARKERS}")
+    if device == "cpu":
+        return None
+    if torch is None:
+        return f"{device} test: torch is not installed"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            return "cuda test: no usable CUDA device (torch.cuda.is_available() is False)"
+        return None
+    if device == "mps":
+        backend = getattr(torch.backends, "mps", None)
+        if backend is None or not backend.is_available():
+            return "mps test: no usable Apple MPS device (torch.backends.mps.is_available() False)"
+    return None
+
+
+def probe(device: str) -> str | None:
+    """Detect ``device`` in this process, importing torch only for a non-CPU device."""
+    if device == "cpu":
+        return None
+    return unavailable_reason(device, _import_torch())

@@ -1,0 +1,171 @@
+"""pytest hooks: options, markers and wiring. Decisions live in the modules they call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_modelgate import gating, hardware
+from pytest_modelgate.settings import (
+    DEFAULT_BASELINES_DIR,
+    DEFAULT_TOLERANCE,
+    Settings,
+    resolve_settings,
+)
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+DEVICE_REASONS_KEY = pytest.StashKey[dict[str, "str | None"]]()
+GATE_KEY = pytest.StashKey["Gate"]()
+WORKEROUTPUT_GATED = "modelgate_gated"
+
+MARKERS = {
+    "model_test": "a model test: skipped unless --run-model-tests is given",
+    "model": "a test that builds and runs an ML model",
+    "text": "a model test of a text model",
+    "vision": "a model test of a vision model",
+    "audio": "a model test of an audio model",
+    "multimodal": "a model test of a multimodal model",
+    "benchmark": "a test that measures time and memory against the baselines",
+    "slow": "one of the slowest model tests; deselect with -m 'not slow'",
+    "cpu": "a test that runs on the CPU",
+    "cuda": "a test that needs a CUDA device; skipped when none is usable",
+    "mps": "a test that needs an Apple MPS device; skipped when none is usable",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("modelgate", "model test gating and performance baselines")
+    group.addoption(
+        "--run-model-tests",
+        action="store_true",
+        default=False,
+        help="Run the model tests (without it they are not collected or are skipped)",
+    )
+    group.addoption(
+        "--update-baselines",
+        action="store_true",
+        default=False,
+        help="Write the measured time and memory of this run into the baselines",
+    )
+    group.addoption(
+        "--baseline-tolerance",
+        metavar="FLOAT",
+        default=None,
+        help=f"Relative slowdown tolerated before a regression is reported, in (0, 10] "
+        f"(default: ini baseline_tolerance or {DEFAULT_TOLERANCE})",
+    )
+    group.addoption(
+        "--baselines-dir",
+        metavar="PATH",
+        default=None,
+        help=f"Folder of the baseline files (default: ini baselines_dir or "
+        f"{DEFAULT_BASELINES_DIR}/ under the rootdir)",
+    )
+    group.addoption(
+        "--fail-on-regression",
+        action="store_true",
+        default=False,
+        help="Fail the tests whose performance regressed instead of warning",
+    )
+    group.addoption(
+        "--baseline-report",
+        metavar="PATH",
+        default=None,
+        help="Write the baseline comparison results as JSON to PATH",
+    )
+    parser.addini(
+        "model_test_paths",
+        type="paths",
+        default=[],
+        help="Paths (relative to the ini file) whose tests are model tests",
+    )
+    parser.addini(
+        "baseline_tolerance",
+        default=str(DEFAULT_TOLERANCE),
+        help="Relative slowdown tolerated before a regression is reported",
+    )
+    parser.addini(
+        "baselines_dir",
+        default=DEFAULT_BASELINES_DIR,
+        help="Folder of the baseline files, relative to the ini file",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    settings = resolve_settings(config)
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[DEVICE_REASONS_KEY] = {}
+    gate = Gate(settings)
+    config.stash[GATE_KEY] = gate
+    config.pluginmanager.register(gate, "modelgate-gate")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(gate), "modelgate-xdist")
+
+
+class Gate:
+    """Keeps model tests out of a run unless the gate is open, and says so at the end."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.gated: set[Path] = set()
+
+    @pytest.hookimpl
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        if self.settings.run_model_tests or not self.settings.model_test_paths:
+            return None
+        if gating.is_under(collection_path.resolve(), self.settings.model_test_paths):
+            self.gated.add(collection_path.resolve())
+            return True
+        return None
+
+    @pytest.hookimpl
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        paths = self.settings.model_test_paths
+        for item in items:
+            if paths and gating.is_under(item.path.resolve(), paths):
+                item.add_marker(gating.MARKER)
+            skip = gating.decide(item, self.settings.run_model_tests)
+            if skip is not None:
+                item.add_marker(pytest.mark.skip(reason=skip.reason))
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[WORKEROUTPUT_GATED] = sorted(str(p) for p in self.gated)
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter, config: pytest.Config
+    ) -> None:
+        line = gating.summary_line(self.gated, config.rootpath)
+        if line is not None:
+            terminalreporter.write_sep("-", "modelgate")
+            terminalreporter.write_line(line)
+
+
+class XdistHooks:
+    """Collects on the controller what the gate saw on the workers (only with pytest-xdist)."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    @pytest.hookimpl
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        workeroutput = getattr(node, "workeroutput", {})
+        self.gate.gated.update(Path(p) for p in workeroutput.get(WORKEROUTPUT_GATED, ()))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reasons = item.config.stash[DEVICE_REASONS_KEY]
+    for device in hardware.DEVICE_MARKERS:
+        if item.get_closest_marker(device) is None:
+            continue
+        if device not in reasons:
+            reasons[device] = hardware.probe(device)
+        reason = reasons[device]
+        if reason is not None:
+            pytest.skip(reason)

@@ -1,0 +1,74 @@
+"""The plugin's settings: command-line options and ini keys resolved into one frozen value."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DEFAULT_TOLERANCE = 0.20
+MAX_TOLERANCE = 10.0
+DEFAULT_BASELINES_DIR = "baselines"
+
+
+def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
+    """Parse a relative tolerance such as ``"0.2"``; it must be a finite number in (0, 10].
+
+    Raises ``pytest.UsageError`` naming ``source`` and the bad value.
+    """
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+        finite = False
+    else:
+        finite = math.isfinite(value)
+    if not finite or not 0.0 < value <= MAX_TOLERANCE:
+        raise pytest.UsageError(
+            f"{source}: expected a finite number in (0, {MAX_TOLERANCE:g}], got {text!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the plugin's hooks need to know about this run's options."""
+
+    run_model_tests: bool
+    update_baselines: bool
+    baseline_tolerance: float
+    baselines_dir: Path
+    fail_on_regression: bool
+    baseline_report: Path | None
+    model_test_paths: tuple[Path, ...]
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    """Read the options and ini keys of ``config``; the command line wins over the ini file."""
+    tolerance_arg = config.getoption("baseline_tolerance")
+    if tolerance_arg is not None:
+        tolerance = parse_tolerance(tolerance_arg)
+    else:
+        tolerance = parse_tolerance(str(config.getini("baseline_tolerance")), "baseline_tolerance")
+
+    ini_base = config.inipath.parent if config.inipath else config.rootpath
+    dir_arg = config.getoption("baselines_dir")
+    if dir_arg is not None:
+        baselines_dir = Path(config.invocation_params.dir, dir_arg)
+    else:
+        baselines_dir = ini_base / str(config.getini("baselines_dir"))
+
+    report_arg = config.getoption("baseline_report")
+    report = Path(config.invocation_params.dir, report_arg) if report_arg else None
+
+    return Settings(
+        run_model_tests=bool(config.getoption("run_model_tests")),
+        update_baselines=bool(config.getoption("update_baselines")),
+        baseline_tolerance=tolerance,
+        baselines_dir=baselines_dir.resolve(),
+        fail_on_regression=bool(config.getoption("fail_on_regression")),
+        baseline_report=report.resolve() if report else None,
+        model_test_paths=tuple(Path(p).resolve() for p in config.getini("model_test_paths")),
+    )

@@ -1,0 +1,82 @@
+"""Device markers. Runs that may import torch happen in a subprocess: this suite never does."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from types import SimpleNamespace
+
+import pytest
+
+from pytest_modelgate import hardware
+
+
+def fake_torch(cuda: bool, mps: bool | None) -> SimpleNamespace:
+    backends = (
+        SimpleNamespace()
+        if mps is None
+        else SimpleNamespace(mps=SimpleNamespace(is_available=lambda: mps))
+    )
+    return SimpleNamespace(cuda=SimpleNamespace(is_available=lambda: cuda), backends=backends)
+
+
+@pytest.mark.parametrize(
+    ("device", "torch", "expected"),
+    [
+        ("cpu", None, None),
+        ("cuda", None, "cuda test: torch is not installed"),
+        ("mps", None, "mps test: torch is not installed"),
+        ("cuda", fake_torch(cuda=True, mps=None), None),
+        ("cuda", fake_torch(cuda=False, mps=None), "cuda test: no usable CUDA device*"),
+        ("mps", fake_torch(cuda=False, mps=True), None),
+        ("mps", fake_torch(cuda=False, mps=False), "mps test: no usable Apple MPS device*"),
+        ("mps", fake_torch(cuda=False, mps=None), "mps test: no usable Apple MPS device*"),
+    ],
+)
+def test_unavailable_reason(device: str, torch: object, expected: str | None) -> None:
+    reason = hardware.unavailable_reason(device, torch)  # type: ignore[arg-type]
+    if expected is None:
+        assert reason is None
+    else:
+        assert reason is not None
+        assert fnmatch(reason, expected), reason
+
+
+def test_unknown_device_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        hardware.unavailable_reason("tpu", None)
+
+
+def test_device_markers_in_a_real_run(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_sessionfinish(session):
+            print("torch-imported:", "torch" in sys.modules)
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.cpu
+        def test_on_cpu(): pass
+
+        @pytest.mark.cuda
+        def test_on_cuda(): pass
+
+        @pytest.mark.mps
+        def test_on_mps(): pass
+        """
+    )
+    cpu_only = pytester.runpytest_subprocess("-m", "cpu", "-s")
+    cpu_only.assert_outcomes(passed=1, deselected=2)
+    cpu_only.stdout.fnmatch_lines(["*torch-imported: False*"])
+
+    result = pytester.runpytest_subprocess("-rs", "-s")
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == 3
+    text = result.stdout.str()
+    for device in ("cuda", "mps"):
+        passed = f"test_on_{device} PASSED" in text
+        assert passed or f"{device} test: " in text, f"{device}: neither passed nor a clear skip"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_modelgate.settings import parse_tolerance
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("0.2", 0.2), ("1e-3", 0.001), ("10", 10.0), (" 0.5 ", 0.5)]
+)
+def test_parse_tolerance_accepts(text: str, expected: float) -> None:
+    assert parse_tolerance(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["abc", "nan", "inf", "-inf", "-0.5", "0", "10.5", ""])
+def test_parse_tolerance_refuses_and_names_the_value(text: str) -> None:
+    with pytest.raises(pytest.UsageError, match=r"--baseline-tolerance: .*" + repr(text)):
+        parse_tolerance(text)
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "-0.5", "0"])
+def test_bad_tolerance_on_command_line_is_usage_error(
+    pytester: pytest.Pytester, value: str
+) -> None:
+    pytester.makepyfile("def test_a(): pass")
+    result = pytester.runpytest(f"--baseline-tolerance={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--baseline-tolerance: expected a finite number*{value!r}*"])
+
+
+def test_bad_tolerance_in_ini_is_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nbaseline_tolerance = lots\n")
+    pytester.makepyfile("def test_a(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*baseline_tolerance: expected a finite number*'lots'*"])
+
+
+def test_settings_resolution(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\nbaseline_tolerance = 0.3\nbaselines_dir = perf\nmodel_test_paths = models\n"
+    )
+    pytester.makeconftest(
+        """
+        from pytest_modelgate.plugin import SETTINGS_KEY
+
+        def pytest_report_header(config):
+            s = config.stash[SETTINGS_KEY]
+            return [f"tol={s.baseline_tolerance} dir={s.baselines_dir} paths={s.model_test_paths}"]
+        """
+    )
+    root = Path(pytester.path).resolve()
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines([f"tol=0.3 dir={root / 'perf'} paths=(*{root / 'models'}*"])
+    result = pytester.runpytest("--baseline-tolerance=0.5", "--baselines-dir=other")
+    result.stdout.fnmatch_lines([f"tol=0.5 dir={root / 'other'} *"])
+
+
+def test_defaults(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        from pytest_modelgate.plugin import SETTINGS_KEY
+
+        def pytest_report_header(config):
+            s = config.stash[SETTINGS_KEY]
+            return [f"tol={s.baseline_tolerance} dir={s.baselines_dir} run={s.run_model_tests}"]
+        """
+    )
+    root = Path(pytester.path).resolve()
+    pytester.runpytest().stdout.fnmatch_lines([f"tol=0.2 dir={root / 'baselines'} run=False"])
