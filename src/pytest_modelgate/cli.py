@@ -1,4 +1,4 @@
-"""The ``modelgate`` command line."""
+"""The ``modelgate`` command line: one small module per subcommand registers itself here."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Subcommands register here: each module's ``register(subparsers)`` sets ``func``.
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    func = getattr(args, "func", None)
+    if func is None:
         parser.print_help()
         return 0
-    return 0
+    result: int = func(args)
+    return result
