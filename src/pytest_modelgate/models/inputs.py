@@ -1,0 +1,141 @@
+"""Inputs synthesised for a model from its config and the names its ``forward`` accepts.
+
+Token ids stay inside the vocabulary and clear of the special ids the tiny config moved to its
+top end; pixel values follow the config's image size and channels; audio is a waveform
+(``input_values``) or log-mel features (``input_features``, in either layout); encoder-decoders
+get decoder inputs. ``candidates`` returns a few input sets, fullest first: the checks use the
+first one the model accepts (a vision-language model without image tokens in its text runs text
+only, for example).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+BATCH = 1
+SEQ = 8
+CHOICES = 2
+SAMPLES = 4000
+FRAMES = 64
+SEED = 0
+_RESERVED_TOP = 16  # ids at the top of a vocabulary are where special tokens were moved
+
+
+def forward_params(model: Any) -> dict[str, inspect.Parameter]:
+    """The parameters of ``model.forward`` by name."""
+    return dict(inspect.signature(model.forward).parameters)
+
+
+def _get(config: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = getattr(config, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def _text_config(config: Any) -> Any:
+    getter = getattr(config, "get_text_config", None)
+    return getter() if getter is not None else config
+
+
+def _vision_config(config: Any) -> Any:
+    for name in ("vision_config", "backbone_config", "encoder_config"):
+        sub = getattr(config, name, None)
+        if sub is not None and hasattr(sub, "to_dict"):
+            return sub
+    return config
+
+
+def token_ids(torch: Any, config: Any, shape: tuple[int, ...], generator: Any) -> Any:
+    """Random ids in ``[3, vocab - 16)``, never a special id, ending in the end-of-sequence id.
+
+    Sequence classifiers of encoder-decoders read the hidden state at the last ``eos``.
+    """
+    text = _text_config(config)
+    vocab = int(_get(text, "vocab_size", default=100))
+    high = vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+    low = 3 if high > 6 else 0
+    ids = torch.randint(low, high, shape, generator=generator)
+    eos = _get(text, "eos_token_id", default=None)
+    if isinstance(eos, list):
+        eos = eos[0] if eos else None
+    if isinstance(eos, int) and 0 <= eos < vocab:
+        ids[..., -1] = eos
+    return ids
+
+
+def image_size(config: Any) -> tuple[int, int]:
+    vision = _vision_config(config)
+    size = _get(vision, "image_size", "img_size", default=None)
+    if size is None:
+        size = _get(config, "image_size", default=64)
+    if isinstance(size, (list, tuple)):
+        return int(size[0]), int(size[-1])
+    if isinstance(size, dict):
+        return int(size.get("height", 64)), int(size.get("width", 64))
+    return int(size), int(size)
+
+
+def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
+    vision = _vision_config(config)
+    channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
+    height, width = image_size(config)
+    if head == "video-classification" or _get(vision, "num_frames", default=None):
+        frames = int(_get(vision, "num_frames", default=8))
+        return torch.randn(BATCH, frames, channels, height, width, generator=generator)
+    return torch.randn(BATCH, channels, height, width, generator=generator)
+
+
+def audio_features(torch: Any, config: Any, channels_first: bool, generator: Any) -> Any:
+    bins = int(_get(config, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80))
+    sources = _get(config, "max_source_positions", default=None)
+    frames = 2 * int(sources) if channels_first and sources else FRAMES
+    if channels_first:
+        return torch.randn(BATCH, bins, frames, generator=generator)
+    return torch.randn(BATCH, frames, bins, generator=generator)
+
+
+def candidates(model: Any, head: str) -> list[dict[str, Any]]:
+    """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
+    torch = importlib.import_module("torch")
+    generator = torch.Generator().manual_seed(SEED)
+    config = model.config
+    params = forward_params(model)
+    text: dict[str, Any] = {}
+    if "input_ids" in params:
+        shape = (BATCH, CHOICES, SEQ) if head == "multiple-choice" else (BATCH, SEQ)
+        text["input_ids"] = token_ids(torch, config, shape, generator)
+        if "attention_mask" in params:
+            text["attention_mask"] = torch.ones(shape, dtype=torch.long)
+    if getattr(config, "is_encoder_decoder", False) and "decoder_input_ids" in params:
+        text["decoder_input_ids"] = token_ids(torch, config, (BATCH, SEQ), generator)
+    media: list[dict[str, Any]] = []
+    if "pixel_values" in params:
+        media.append({"pixel_values": pixel_values(torch, config, head, generator)})
+    if "input_values" in params:
+        media.append({"input_values": torch.randn(BATCH, SAMPLES, generator=generator)})
+    if "input_features" in params:
+        for channels_first in (True, False):
+            features = audio_features(torch, config, channels_first, generator)
+            media.append({"input_features": features})
+    main = getattr(model, "main_input_name", "input_ids")
+    found: list[dict[str, Any]] = []
+    for extra in media:
+        found.append({**text, **extra})
+    if text:
+        found.append(text)
+    for extra in media:
+        if main in extra:
+            found.append(extra)
+    unique: list[dict[str, Any]] = []
+    for inputs in found:
+        if inputs and all(inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique):
+            unique.append(inputs)
+    return unique
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return all(a[k].shape == b[k].shape for k in a)

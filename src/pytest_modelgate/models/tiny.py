@@ -1,0 +1,401 @@
+"""Tiny configs and models: the default config of a model type, shrunk, then adjusted by data.
+
+The generic shrinker works on the config's dict (``to_dict()``) and recurses into sub-configs
+(``text_config``, ``vision_config``, ...): few layers, small hidden sizes, heads and feed-forward
+widths, a small vocabulary, small images. ``overrides.json`` holds the per-model adjustments that
+close the gaps, as data. torch and transformers are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+OVERRIDES = Path(__file__).with_name("overrides.json")
+SEED = 0
+PARAM_CAP = 2_000_000
+
+LAYERS = 2
+HIDDEN = 32
+HEADS = 4
+INTERMEDIATE = 64
+VOCAB = 128
+IMAGE = 64
+POSITIONS = 512
+EXPERTS = 4
+TOP_K = 2
+FRAMES = 4
+
+_LAYER_KEYS = frozenset(
+    {
+        "num_hidden_layers",
+        "num_layers",
+        "n_layer",
+        "n_layers",
+        "encoder_layers",
+        "decoder_layers",
+        "num_encoder_layers",
+        "num_decoder_layers",
+        "decoder_num_layers",
+        "num_text_layers",
+        "num_vision_layers",
+        "text_layers",
+        "vision_layers",
+        "depth",
+        "decoder_depth",
+        "encoder_depth",
+        "num_blocks",
+        "num_backbone_layers",
+        "prediction_layers",
+        "num_cross_attention_layers",
+        "num_self_attention_layers",
+        "num_conv_layers",
+    }
+)
+_HIDDEN_KEYS = frozenset(
+    {
+        "hidden_size",
+        "d_model",
+        "n_embd",
+        "dim",
+        "embed_dim",
+        "embedding_dim",
+        "hidden_dim",
+        "model_dim",
+        "word_embed_proj_dim",
+        "projection_dim",
+        "text_embed_dim",
+        "vision_embed_dim",
+        "encoder_hidden_size",
+        "decoder_hidden_size",
+        "embedding_size",
+        "d_latents",
+        "kv_channels",
+        "proj_dim",
+        "projector_hidden_size",
+        "text_hidden_size",
+        "vision_hidden_size",
+        "hidden_channels",
+    }
+)
+_HEAD_KEYS = frozenset(
+    {
+        "num_attention_heads",
+        "n_head",
+        "n_heads",
+        "encoder_attention_heads",
+        "decoder_attention_heads",
+        "num_heads",
+        "decoder_num_attention_heads",
+        "encoder_num_attention_heads",
+        "num_cross_attention_heads",
+        "num_self_attention_heads",
+    }
+)
+_KV_HEAD_KEYS = frozenset({"num_key_value_heads", "n_kv_heads", "num_kv_heads", "multi_query_group_num"})
+_INTERMEDIATE_KEYS = frozenset(
+    {
+        "intermediate_size",
+        "ffn_dim",
+        "d_ff",
+        "encoder_ffn_dim",
+        "decoder_ffn_dim",
+        "n_inner",
+        "ffn_hidden_size",
+        "moe_intermediate_size",
+        "shared_expert_intermediate_size",
+        "decoder_intermediate_size",
+        "encoder_intermediate_size",
+        "mlp_dim",
+        "ffn_embed_dim",
+    }
+)
+_HEAD_DIM_KEYS = frozenset(
+    {"head_dim", "d_kv", "attention_head_dim", "rotary_dim", "rotary_emb_dim", "d_head"}
+)
+_EXPERT_KEYS = frozenset({"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"})
+_POSITION_KEYS = frozenset(
+    {"max_position_embeddings", "n_positions", "max_source_positions", "max_target_positions"}
+)
+_IMAGE_KEYS = frozenset({"image_size", "crop_size", "img_size"})
+_LIST_DIM_KEYS = frozenset(
+    {"hidden_sizes", "embed_dims", "embed_dim", "neck_hidden_sizes", "conv_dim", "hidden_dims"}
+)
+_LIST_DEPTH_KEYS = frozenset({"depths", "num_layers", "block_repeats"})
+_TOP_K_KEYS = frozenset(
+    {"num_experts_per_tok", "moe_topk", "num_experts_per_token", "top_k", "moe_k", "n_activated_experts"}
+)
+_GROUP_KEYS = frozenset({"n_group", "topk_group"})
+_FRAME_KEYS = frozenset({"num_frames", "frames_per_clip"})
+# Names that look like a width (``*_dim``, ``*_size``, ``*channels``, ``*_rank``), and names that
+# look like one but are not (sizes of images, patches, windows, vocabularies, sequences, ...).
+_WIDTH_NAME = re.compile(r"(hidden|_dim$|^dim|_dims$|_size$|channels|_rank$|width|^d_)")
+_NOT_WIDTH_NAME = re.compile(
+    r"(vocab|image|img|patch|position|window|kernel|stride|sampl|chunk|max_|seq|length|codebook"
+    r"|^num_|^n_|fft|hop|frame|bucket|block_size|segment|pool|batch|cache|group|spatial|temporal"
+    r"|merge|token|label|input_channels|num_channels|in_channels|in_chans|audio_channels"
+    r"|mel|feature_size|resolution|tubelet|grid|_bins|step|upsample|downsample|ratio|stack)"
+)
+_INTERMEDIATE_NAME = re.compile(r"(intermediate|ffn|_inner|^d_ff|mlp_dim|mlp_hidden)")
+_DEPTH_NAME = re.compile(r"(depth|layers|repeats|num_blocks)")
+
+
+@dataclass(frozen=True)
+class Override:
+    """What ``overrides.json`` says about one model type (or one pair)."""
+
+    config: Mapping[str, Any]
+    param_cap: int
+    reason: str
+
+
+def shrink(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A config dict made tiny; nested config dicts (those with a ``model_type``) recurse."""
+    out: dict[str, Any] = {}
+    layer_counts: set[int] = set()
+    for key, value in values.items():
+        if key == "num_layers" and isinstance(values.get("depths"), list):
+            out[key] = value  # derived from the per-stage depths, which keep their length
+            continue
+        out[key] = _shrink_value(key, value)
+        if key in _LAYER_KEYS and isinstance(value, int) and value > LAYERS:
+            layer_counts.add(value)
+    heads = out.get("num_attention_heads", HEADS)
+    for key in _KV_HEAD_KEYS & out.keys():
+        if isinstance(out[key], int) and isinstance(heads, int):
+            out[key] = max(1, math.gcd(min(out[key], heads), heads))
+    for key, value in out.items():
+        if isinstance(value, list) and len(value) in layer_counts and key not in _LIST_DIM_KEYS:
+            out[key] = per_layer(value, LAYERS)
+        elif isinstance(value, dict) and value and all(_is_index(k) for k in value):
+            out[key] = {k: v for k, v in value.items() if int(k) < LAYERS}
+    _fit_backbone_outputs(out)
+    _fit_rope_sections(out)
+    return out
+
+
+def per_layer(value: list[Any], count: int) -> list[Any]:
+    """The first ``count`` entries of a per-layer list, keeping each kind of layer it has.
+
+    ``["linear", "linear", "linear", "full"] -> ["linear", "full"]``: a hybrid model keeps
+    both kinds of layer when it shrinks to two.
+    """
+    kept: list[Any] = []
+    for item in value:
+        if item not in kept and len(kept) < count:
+            kept.append(item)
+    for item in value:
+        if len(kept) >= count:
+            break
+        kept.append(item)
+    return kept
+
+
+def _is_index(key: object) -> bool:
+    return isinstance(key, int) or (isinstance(key, str) and key.isdigit())
+
+
+def _fit_backbone_outputs(out: dict[str, Any]) -> None:
+    """Point a shrunk ViT-style backbone's ``out_indices`` at its last layers."""
+    indices = out.get("out_indices")
+    layers = out.get("num_hidden_layers")
+    if not (isinstance(indices, list) and isinstance(layers, int)) or "depths" in out:
+        return
+    if not indices or max(indices) <= layers:
+        return
+    count = max(layers, len(indices))
+    out["num_hidden_layers"] = count
+    out["out_indices"] = list(range(count - len(indices) + 1, count + 1))
+    out["out_features"] = [f"stage{i}" for i in out["out_indices"]]
+    out.pop("stage_names", None)
+
+
+def _fit_rope_sections(out: dict[str, Any]) -> None:
+    """Rescale multimodal rotary sections (``mrope_section``) to sum to half the head size."""
+    hidden, heads = out.get("hidden_size"), out.get("num_attention_heads")
+    head_dim = out.get("head_dim")
+    if not isinstance(head_dim, int):
+        if not (isinstance(hidden, int) and isinstance(heads, int) and heads):
+            return
+        head_dim = hidden // heads
+    for key in ("rope_parameters", "rope_scaling"):
+        rope = out.get(key)
+        sections = rope.get("mrope_section") if isinstance(rope, dict) else None
+        if isinstance(rope, dict) and isinstance(sections, list) and sections:
+            rope["mrope_section"] = split_evenly(head_dim // 2, len(sections))
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """``total`` in ``parts`` near-equal positive pieces, the larger ones last."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if i >= parts - extra else 0) for i in range(parts)]
+
+
+def _shrink_value(key: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        if "model_type" in value:
+            return shrink(value)
+        return value
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return _shrink_int(key, value)
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        return _shrink_int_list(key, value)
+    return value
+
+
+def _shrink_int(key: str, value: int) -> int:
+    if key in _LAYER_KEYS:
+        return min(value, LAYERS)
+    if key in _HEAD_KEYS or key in _KV_HEAD_KEYS:
+        return min(value, HEADS)
+    if key in _HEAD_DIM_KEYS or "head_dim" in key or key == "d_head":
+        return min(value, HIDDEN // HEADS)
+    if key in _EXPERT_KEYS:
+        return min(value, EXPERTS)
+    if key in _TOP_K_KEYS:
+        return min(value, TOP_K)
+    if key in _GROUP_KEYS:
+        return 1
+    if key == "vocab_size" or key.endswith("_vocab_size") or key == "n_words":
+        return min(value, VOCAB)
+    if key in _POSITION_KEYS:
+        return min(value, POSITIONS)
+    if key in _IMAGE_KEYS:
+        return min(value, IMAGE)
+    if key in _FRAME_KEYS:
+        return min(value, FRAMES)
+    if key in _INTERMEDIATE_KEYS or _INTERMEDIATE_NAME.search(key):
+        return min(value, INTERMEDIATE)
+    if key in _HIDDEN_KEYS or (_WIDTH_NAME.search(key) and not _NOT_WIDTH_NAME.search(key)):
+        return min(value, HIDDEN)
+    return value
+
+
+def _shrink_int_list(key: str, value: list[int]) -> list[int]:
+    if key in _LIST_DEPTH_KEYS or _DEPTH_NAME.search(key):
+        return [min(v, 1) for v in value]
+    if "heads" in key:
+        return [1 for _ in value]
+    if key in _IMAGE_KEYS:
+        return [min(v, IMAGE) for v in value]
+    if key in _LIST_DIM_KEYS or (_WIDTH_NAME.search(key) and not _NOT_WIDTH_NAME.search(key)):
+        top = max(value)
+        if top <= 2 * HIDDEN:
+            return value
+        factor = top // (2 * HIDDEN)
+        return [max(4, v // factor) for v in value]
+    return value
+
+
+@cache
+def load_overrides(path: Path = OVERRIDES) -> dict[str, Override]:
+    """The overrides table: ``{model type or pair id: {"config": {...}, "param_cap": N, ...}}``."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    table: dict[str, Override] = {}
+    for name, entry in raw.items():
+        if name.startswith("_"):
+            continue
+        unknown = set(entry) - {"config", "param_cap", "reason"}
+        if unknown:
+            raise ValueError(f"{path.name}: {name}: unknown keys {sorted(unknown)}")
+        cap = int(entry.get("param_cap", PARAM_CAP))
+        reason = str(entry.get("reason", ""))
+        if cap > PARAM_CAP and not reason:
+            raise ValueError(f"{path.name}: {name}: a param_cap above {PARAM_CAP} needs a reason")
+        table[name] = Override(dict(entry.get("config", {})), cap, reason)
+    return table
+
+
+def override_for(model_type: str, head: str) -> Override:
+    """The type's override merged with the pair's (``bert`` then ``bert-fill-mask``)."""
+    table = load_overrides()
+    config: dict[str, Any] = {}
+    cap, reason = PARAM_CAP, ""
+    for name in (model_type, f"{model_type}-{head}"):
+        entry = table.get(name)
+        if entry is not None:
+            config = merge(config, entry.config)
+            cap = entry.param_cap if entry.param_cap != PARAM_CAP else cap
+            reason = entry.reason or reason
+    return Override(config, cap, reason)
+
+
+def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``extra``, recursing into nested dicts."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def tiny_config(model_type: str, head: str = "base") -> Any:
+    """The tiny ``PretrainedConfig`` of ``model_type`` (imports transformers)."""
+    transformers = importlib.import_module("transformers")
+    config_cls = transformers.CONFIG_MAPPING[model_type]
+    values = shrink(config_cls().to_dict())
+    values = merge(values, override_for(model_type, head).config)
+    _fit_token_ids(values)
+    values.pop("transformers_version", None)
+    return config_cls.from_dict(values)
+
+
+def _fit_token_ids(values: dict[str, Any]) -> None:
+    """Move special token ids that fall outside the shrunk vocabulary to its top end."""
+    for sub in values.values():
+        if isinstance(sub, dict) and "model_type" in sub:
+            _fit_token_ids(sub)
+    vocab = values.get("vocab_size")
+    if not isinstance(vocab, int):
+        text = values.get("text_config")
+        vocab = text.get("vocab_size") if isinstance(text, dict) else None
+    if not isinstance(vocab, int):
+        return
+    taken: dict[int, int] = {}
+    for key in sorted(values):
+        value = values[key]
+        if not (key.endswith(("_token_id", "_token_index", "_token_ids")) or key == "image_token"):
+            continue
+        if isinstance(value, int) and not isinstance(value, bool) and value >= vocab:
+            values[key] = taken.setdefault(value, vocab - 1 - len(taken))
+        elif isinstance(value, list):
+            values[key] = [
+                taken.setdefault(v, vocab - 1 - len(taken)) if isinstance(v, int) and v >= vocab
+                else v
+                for v in value
+            ]
+
+
+def model_class(model_type: str, head: str, class_name: str) -> Any:
+    """The transformers class ``class_name`` (imports transformers)."""
+    transformers = importlib.import_module("transformers")
+    return getattr(transformers, class_name)
+
+
+def build_tiny(model_type: str, head: str, class_name: str) -> Any:
+    """A tiny random model of the pair, in eval mode on the CPU; its size is asserted."""
+    torch = importlib.import_module("torch")
+    config = tiny_config(model_type, head)
+    cls = model_class(model_type, head, class_name)
+    torch.manual_seed(SEED)
+    model = cls(config)
+    model.eval()
+    count = sum(p.numel() for p in model.parameters())
+    cap = override_for(model_type, head).param_cap
+    if count > cap:
+        raise AssertionError(
+            f"{model_type}-{head}: tiny model has {count:,} parameters, above the cap of {cap:,}; "
+            f"shrink it in {OVERRIDES.name}"
+        )
+    return model
