@@ -18,6 +18,7 @@ SETTINGS_KEY = pytest.StashKey[Settings]()
 DEVICE_REASONS_KEY = pytest.StashKey[dict[str, "str | None"]]()
 GATE_KEY = pytest.StashKey["Gate"]()
 WORKEROUTPUT_GATED = "modelgate_gated"
+MODEL_SOURCES = ("tiny", "pretrained")
 
 MARKERS = {
     "model_test": "a model test: skipped unless --run-model-tests is given",
@@ -73,6 +74,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         default=None,
         help="Write the baseline comparison results as JSON to PATH",
+    )
+    group.addoption(
+        "--model-source",
+        choices=MODEL_SOURCES,
+        default=MODEL_SOURCES[0],
+        help="Where model tests get their models: tiny random ones built from configs (default), "
+        "or the real checkpoints in the local Hugging Face cache (skipped when absent)",
     )
     parser.addini(
         "model_test_paths",
@@ -157,6 +165,12 @@ class XdistHooks:
     def pytest_testnodedown(self, node: object, error: object) -> None:
         workeroutput = getattr(node, "workeroutput", {})
         self.gate.gated.update(Path(p) for p in workeroutput.get(WORKEROUTPUT_GATED, ()))
+
+
+@pytest.fixture
+def model_source(request: pytest.FixtureRequest) -> str:
+    """``tiny`` or ``pretrained``: where model tests get their models (``--model-source``)."""
+    return str(request.config.getoption("model_source"))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -167,6 +167,7 @@ def shrink(values: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = _shrink_value(key, value)
         if key in _LAYER_KEYS and isinstance(value, int) and value > LAYERS:
             layer_counts.add(value)
+    _fill_missing(out)
     heads = out.get("num_attention_heads", HEADS)
     for key in _KV_HEAD_KEYS & out.keys():
         if isinstance(out[key], int) and isinstance(heads, int):
@@ -179,6 +180,16 @@ def shrink(values: Mapping[str, Any]) -> dict[str, Any]:
     _fit_backbone_outputs(out)
     _fit_rope_sections(out)
     return out
+
+
+def _fill_missing(out: dict[str, Any]) -> None:
+    """Some default configs leave sizes unset (``None``) that their models need."""
+    if "vocab_size" in out and out["vocab_size"] is None:
+        out["vocab_size"] = VOCAB
+    hidden, heads = out.get("hidden_size"), out.get("num_attention_heads")
+    if "head_dim" in out and out["head_dim"] is None and isinstance(hidden, int):
+        if isinstance(heads, int) and heads:
+            out["head_dim"] = hidden // heads
 
 
 def per_layer(value: list[Any], count: int) -> list[Any]:

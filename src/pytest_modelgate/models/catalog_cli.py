@@ -1,0 +1,84 @@
+"""``modelgate catalog``: the (model type, head) pairs with their category and status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pytest_modelgate.models import catalog, status
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "catalog",
+        help="list the model pairs of the suite with their category and status",
+        description="List the (model type, head) pairs of the pinned transformers registry with "
+        "their category and status: runs, or expected failure and why.",
+    )
+    parser.add_argument("--category", choices=catalog.CATEGORIES, help="only this category")
+    parser.add_argument(
+        "--status",
+        choices=("runs", "expected-failure"),
+        help="only the pairs that run, or only the expected failures",
+    )
+    parser.add_argument("-k", "--match", metavar="TEXT", help="only pair ids containing TEXT")
+    parser.add_argument(
+        "--summary", action="store_true", help="print counts per category and status only"
+    )
+    parser.add_argument(
+        "--record-slow",
+        metavar="JUNIT_XML",
+        type=Path,
+        help="record the slowest pairs of a JUnit XML report of a CPU model-suite run as slow",
+    )
+    parser.add_argument(
+        "--write-snapshot",
+        action="store_true",
+        help="rewrite the registry snapshot from the installed transformers (imports it)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.write_snapshot:
+        registry = catalog.write_snapshot()
+        print(
+            f"wrote {catalog.SNAPSHOT.name}: {len(registry.pairs)} pairs of transformers "
+            f"{registry.transformers_version}"
+        )
+        return 0
+    if args.record_slow is not None:
+        if not args.record_slow.is_file():
+            print(f"modelgate catalog: no such report: {args.record_slow}", file=sys.stderr)
+            return 2
+        slow = status.write_slow(status.durations_from_junit(args.record_slow))
+        print(f"wrote {status.SLOW.name}: {len(slow)} slow pairs")
+        return 0
+    registry = catalog.load_registry()
+    expected = status.load_expected_failures()
+    rows = []
+    for pair in registry.pairs:
+        if args.category and pair.category != args.category:
+            continue
+        if args.match and args.match not in pair.id:
+            continue
+        failing = pair.id in expected
+        if args.status and (args.status == "expected-failure") != failing:
+            continue
+        rows.append((pair.id, pair.category, status.status_of(pair.id, expected)))
+    if args.summary:
+        runs = sum(1 for row in rows if row[2] == "runs")
+        print(
+            f"transformers {registry.transformers_version}: {len(rows)} pairs, {runs} run, "
+            f"{len(rows) - runs} expected failures"
+        )
+        for category in catalog.CATEGORIES:
+            mine = [row for row in rows if row[1] == category]
+            failing = sum(1 for row in mine if row[2] != "runs")
+            print(f"  {category}: {len(mine)} pairs, {failing} expected failures")
+        return 0
+    width = max((len(row[0]) for row in rows), default=0)
+    for pair_id, category, text in rows:
+        print(f"{pair_id:<{width}}  {category:<10}  {text}")
+    return 0

@@ -1,0 +1,86 @@
+"""The repository's model suite: the checks as tests, parametrized over the catalog.
+
+A test module under ``test/models/`` sets ``CATEGORY`` and imports the test functions below;
+``parametrize`` (called from that folder's ``pytest_generate_tests``) gives each of them one item
+per (pair, device) of the category, with readable ids (``test_forward[bert-fill-mask-cpu]``) and
+the markers ``model``, the category, the device, ``slow``, an ``xdist_group`` per pair (so that
+``--dist loadgroup`` builds a model once per worker) and the strict expected failures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _pytest.mark import ParameterSet
+
+from pytest_modelgate.models import catalog, checks, status
+
+ARGNAMES = ("model_type", "head", "device")
+# Warnings random tiny weights make that say nothing about the code under test.
+WARNING_FILTERS = (
+    "ignore:Initializing zero-element tensors is a no-op:UserWarning",
+    "ignore:Using padding='same' with even kernel lengths:UserWarning",
+)
+
+
+def params(category: str, check: str) -> list[ParameterSet]:
+    """One ``pytest.param`` per (pair of ``category``, device) for the test of ``check``."""
+    if category not in catalog.CATEGORIES:
+        raise ValueError(f"unknown category {category!r}; expected one of {catalog.CATEGORIES}")
+    if check not in status.CHECKS:
+        raise ValueError(f"unknown check {check!r}; expected one of {status.CHECKS}")
+    expected = status.load_expected_failures()
+    slow = status.load_slow()
+    out = []
+    for pair in catalog.load_registry().pairs:
+        if pair.category != category:
+            continue
+        marks = [
+            pytest.mark.model,
+            getattr(pytest.mark, category),
+            pytest.mark.xdist_group(name=pair.id),
+            *(pytest.mark.filterwarnings(f) for f in WARNING_FILTERS),
+        ]
+        if pair.id in slow:
+            marks.append(pytest.mark.slow)
+        failure = expected.get(pair.id)
+        if failure is not None and check in failure.checks:
+            marks.append(pytest.mark.xfail(reason=failure.reason, strict=True))
+        for device in checks.device_params():
+            (name,) = device.values
+            out.append(
+                pytest.param(
+                    pair.model_type,
+                    pair.head,
+                    name,
+                    marks=[*marks, *device.marks],
+                    id=f"{pair.id}-{device.id}",
+                )
+            )
+    return out
+
+
+def parametrize(metafunc: pytest.Metafunc) -> None:
+    """Parametrize a suite test by its module's ``CATEGORY`` and its name (``test_<check>``)."""
+    if not set(ARGNAMES) <= set(metafunc.fixturenames):
+        return
+    category = getattr(metafunc.module, "CATEGORY", None)
+    if category is None:
+        raise pytest.UsageError(f"{metafunc.module.__name__}: set CATEGORY to use the suite tests")
+    check = metafunc.function.__name__.removeprefix("test_")
+    metafunc.parametrize(ARGNAMES, params(category, check))
+
+
+def test_forward(model_type: str, head: str, device: str, model_source: str) -> None:
+    checks.check_forward(model_type, head, device, source=model_source)
+
+
+def test_deterministic(model_type: str, head: str, device: str, model_source: str) -> None:
+    checks.check_deterministic(model_type, head, device, source=model_source)
+
+
+def test_save_load(
+    model_type: str, head: str, device: str, model_source: str, tmp_path: Path
+) -> None:
+    checks.check_save_load(model_type, head, device, tmp_path, source=model_source)

@@ -1,0 +1,33 @@
+"""The model suite's settings: offline hub, quiet transformers, threads capped per xdist worker.
+
+The environment is set here, when the suite is collected, before anything imports torch or
+transformers (the plugin and the test modules import them only inside functions).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pytest_modelgate.models import suite
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+_THREADS = str(max(1, (os.cpu_count() or 1) // _WORKERS))
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, _THREADS)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    suite.parametrize(metafunc)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _torch_threads() -> None:
+    import torch
+
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
