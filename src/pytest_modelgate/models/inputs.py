@@ -17,10 +17,11 @@ from typing import Any
 BATCH = 1
 SEQ = 8
 CHOICES = 2
-SAMPLES = 4000
+SAMPLES = 16000
 FRAMES = 64
 SEED = 0
-_RESERVED_TOP = 16  # ids at the top of a vocabulary are where special tokens were moved
+_RESERVED_TOP = 16
+_FEATURE_MASKS = ("input_features_mask", "feature_attention_mask", "input_features_attention_mask")  # ids at the top of a vocabulary are where special tokens were moved
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -98,6 +99,22 @@ def audio_features(torch: Any, config: Any, channels_first: bool, generator: Any
     return torch.randn(BATCH, frames, bins, generator=generator)
 
 
+def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """Flattened patches of one image and its ``grid_thw``, as Qwen-VL style vision towers take."""
+    vision = _vision_config(config)
+    patch = int(_get(vision, "patch_size", default=14))
+    temporal = int(_get(vision, "temporal_patch_size", default=1))
+    channels = int(_get(vision, "in_channels", "num_channels", "in_chans", default=3))
+    merge = int(_get(vision, "spatial_merge_size", default=2))
+    side = 2 * merge
+    return {
+        "hidden_states": torch.randn(
+            side * side, channels * temporal * patch * patch, generator=generator
+        ),
+        "grid_thw": torch.tensor([[1, side, side]]),
+    }
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -118,9 +135,14 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "input_values" in params:
         media.append({"input_values": torch.randn(BATCH, SAMPLES, generator=generator)})
     if "input_features" in params:
+        masks = [name for name in _FEATURE_MASKS if name in params]
         for channels_first in (True, False):
             features = audio_features(torch, config, channels_first, generator)
-            media.append({"input_features": features})
+            frames = features.shape[-1] if channels_first else features.shape[1]
+            mask = torch.ones(BATCH, frames, dtype=torch.long)
+            media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+    if "grid_thw" in params and "hidden_states" in params:
+        media.append(flat_patches(torch, config, generator))
     main = getattr(model, "main_input_name", "input_ids")
     found: list[dict[str, Any]] = []
     for extra in media:

@@ -32,6 +32,7 @@ POSITIONS = 512
 EXPERTS = 4
 TOP_K = 2
 FRAMES = 4
+WINDOW = 2
 
 _LAYER_KEYS = frozenset(
     {
@@ -133,18 +134,19 @@ _TOP_K_KEYS = frozenset(
     {"num_experts_per_tok", "moe_topk", "num_experts_per_token", "top_k", "moe_k", "n_activated_experts"}
 )
 _GROUP_KEYS = frozenset({"n_group", "topk_group"})
+_BACKBONE_FLAGS = frozenset({"use_timm_backbone", "use_pretrained_backbone"})
 _FRAME_KEYS = frozenset({"num_frames", "frames_per_clip"})
 # Names that look like a width (``*_dim``, ``*_size``, ``*channels``, ``*_rank``), and names that
 # look like one but are not (sizes of images, patches, windows, vocabularies, sequences, ...).
-_WIDTH_NAME = re.compile(r"(hidden|_dim$|^dim|_dims$|_size$|channels|_rank$|width|^d_)")
+_WIDTH_NAME = re.compile(r"(hidden|dim|_size$|channels|channel_list|_rank$|width|^d_)")
 _NOT_WIDTH_NAME = re.compile(
-    r"(vocab|image|img|patch|position|window|kernel|stride|sampl|chunk|max_|seq|length|codebook"
-    r"|^num_|^n_|fft|hop|frame|bucket|block_size|segment|pool|batch|cache|group|spatial|temporal"
+    r"(vocab|image|img|patch|position|window|kernel|stride|sampling|_samples|sample_rate|chunk|max_|seq|length|codebook"
+    r"|^num_|^n_|fft|hop|frame|bucket|block_size|segment|pool_size|pooling|batch|cache|group|spatial|temporal"
     r"|merge|token|label|input_channels|num_channels|in_channels|in_chans|audio_channels"
-    r"|mel|feature_size|resolution|tubelet|grid|_bins|step|upsample|downsample|ratio|stack)"
+    r"|mel|feature_size|resolution|tubelet|grid|_bins|step|_rate|factor|_ratio|scale|stack)"
 )
 _INTERMEDIATE_NAME = re.compile(r"(intermediate|ffn|_inner|^d_ff|mlp_dim|mlp_hidden)")
-_DEPTH_NAME = re.compile(r"(depth|layers|repeats|num_blocks)")
+_DEPTH_NAME = re.compile(r"(depth|layers|repeats|num_blocks|blocks_per_stage|stages$)")
 
 
 @dataclass(frozen=True)
@@ -156,15 +158,26 @@ class Override:
     reason: str
 
 
-def shrink(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A config dict made tiny; nested config dicts (those with a ``model_type``) recurse."""
+def shrink(values: Mapping[str, Any], *, hard: bool = False) -> dict[str, Any]:
+    """A config dict made tiny; nested config dicts (those with a ``model_type``) recurse.
+
+    ``hard`` also shrinks every other width-like number (a multiple of 16 from 128 up) whose
+    name does not say it is something else: the second try for a model still over the cap.
+    """
     out: dict[str, Any] = {}
     layer_counts: set[int] = set()
+    staged = isinstance(values.get("depths"), list)
     for key, value in values.items():
-        if key == "num_layers" and isinstance(values.get("depths"), list):
+        if key == "num_layers" and staged:
             out[key] = value  # derived from the per-stage depths, which keep their length
             continue
-        out[key] = _shrink_value(key, value)
+        if key == "window_size" and staged and isinstance(value, int):
+            out[key] = min(value, WINDOW)  # windows of a staged (Swin-like) vision model
+            continue
+        if key in _BACKBONE_FLAGS:
+            out[key] = False  # no timm, and never download backbone weights
+            continue
+        out[key] = _shrink_value(key, value, hard)
         if key in _LAYER_KEYS and isinstance(value, int) and value > LAYERS:
             layer_counts.add(value)
     _fill_missing(out)
@@ -241,6 +254,9 @@ def _fit_rope_sections(out: dict[str, Any]) -> None:
         sections = rope.get("mrope_section") if isinstance(rope, dict) else None
         if isinstance(rope, dict) and isinstance(sections, list) and sections:
             rope["mrope_section"] = split_evenly(head_dim // 2, len(sections))
+        elif isinstance(rope, dict) and sections is None and "rope_type" in rope:
+            # Multimodal-rotary models fall back to sections sized for a full head.
+            rope["mrope_section"] = split_evenly(head_dim // 2, 3)
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
@@ -249,18 +265,28 @@ def split_evenly(total: int, parts: int) -> list[int]:
     return [base + (1 if i >= parts - extra else 0) for i in range(parts)]
 
 
-def _shrink_value(key: str, value: Any) -> Any:
+def _shrink_value(key: str, value: Any, hard: bool) -> Any:
     if isinstance(value, dict):
         if "model_type" in value:
-            return shrink(value)
+            return shrink(value, hard=hard)
         return value
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
-        return _shrink_int(key, value)
+        small = _shrink_int(key, value)
+        if hard and small == value and _hard_width(key, value):
+            return HIDDEN
+        return small
     if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
-        return _shrink_int_list(key, value)
+        small_list = _shrink_int_list(key, value)
+        if hard and small_list == value and all(_hard_width(key, v) for v in value):
+            return [HIDDEN for _ in value]
+        return small_list
     return value
+
+
+def _hard_width(key: str, value: int) -> bool:
+    return value >= 128 and value % 16 == 0 and not _NOT_WIDTH_NAME.search(key)
 
 
 def _shrink_int(key: str, value: int) -> int:
@@ -276,7 +302,7 @@ def _shrink_int(key: str, value: int) -> int:
         return min(value, TOP_K)
     if key in _GROUP_KEYS:
         return 1
-    if key == "vocab_size" or key.endswith("_vocab_size") or key == "n_words":
+    if key.startswith("vocab_size") or key.endswith("_vocab_size") or key == "n_words":
         return min(value, VOCAB)
     if key in _POSITION_KEYS:
         return min(value, POSITIONS)
@@ -351,11 +377,11 @@ def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def tiny_config(model_type: str, head: str = "base") -> Any:
+def tiny_config(model_type: str, head: str = "base", *, hard: bool = False) -> Any:
     """The tiny ``PretrainedConfig`` of ``model_type`` (imports transformers)."""
     transformers = importlib.import_module("transformers")
     config_cls = transformers.CONFIG_MAPPING[model_type]
-    values = shrink(config_cls().to_dict())
+    values = shrink(config_cls().to_dict(), hard=hard)
     values = merge(values, override_for(model_type, head).config)
     _fit_token_ids(values)
     values.pop("transformers_version", None)
@@ -388,25 +414,55 @@ def _fit_token_ids(values: dict[str, Any]) -> None:
             ]
 
 
-def model_class(model_type: str, head: str, class_name: str) -> Any:
-    """The transformers class ``class_name`` (imports transformers)."""
-    transformers = importlib.import_module("transformers")
-    return getattr(transformers, class_name)
-
-
 def build_tiny(model_type: str, head: str, class_name: str) -> Any:
-    """A tiny random model of the pair, in eval mode on the CPU; its size is asserted."""
-    torch = importlib.import_module("torch")
-    config = tiny_config(model_type, head)
-    cls = model_class(model_type, head, class_name)
-    torch.manual_seed(SEED)
-    model = cls(config)
-    model.eval()
-    count = sum(p.numel() for p in model.parameters())
+    """A tiny random model of the pair, in eval mode on the CPU; its size is asserted.
+
+    A model still over the cap after the generic shrink is rebuilt from a harder shrink.
+    """
     cap = override_for(model_type, head).param_cap
+    model, count = _instantiate(model_type, head, class_name, hard=False)
+    if count > cap:
+        model, count = _instantiate(model_type, head, class_name, hard=True)
     if count > cap:
         raise AssertionError(
             f"{model_type}-{head}: tiny model has {count:,} parameters, above the cap of {cap:,}; "
             f"shrink it in {OVERRIDES.name}"
         )
     return model
+
+
+def _instantiate(model_type: str, head: str, class_name: str, *, hard: bool) -> tuple[Any, int]:
+    torch = importlib.import_module("torch")
+    transformers = importlib.import_module("transformers")
+    cls = getattr(transformers, class_name)
+    config = tiny_config(model_type, head, hard=hard)
+    model = None
+    first_error: Exception | None = None
+    for candidate in _configs_for(config):
+        torch.manual_seed(SEED)
+        try:
+            model = cls(candidate)
+        except (AttributeError, TypeError, ValueError) as exc:
+            first_error = first_error or exc
+            continue
+        break
+    if model is None:
+        raise first_error or RuntimeError(f"{class_name}: no config to build it from")
+    model.eval()
+    return model, sum(p.numel() for p in model.parameters())
+
+
+def _configs_for(config: Any) -> list[Any]:
+    """The config, then its text or decoder part: some heads of a composite model type (a
+    causal LM of a vision-language type, say) are built from the sub-config, as the auto
+    classes do."""
+    found = [config]
+    try:
+        text = config.get_text_config()
+    except ValueError:  # several text sub-configs: the candidates below name them
+        text = None
+    subs = (text, getattr(config, "text_config", None), getattr(config, "decoder", None))
+    for sub in subs:
+        if sub is not None and hasattr(sub, "to_dict") and all(sub is not c for c in found):
+            found.append(sub)
+    return found

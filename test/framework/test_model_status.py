@@ -1,0 +1,156 @@
+"""The suite's data (expected failures, slow pairs), its parametrization and the shrinker's pure
+parts: all readable without torch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_modelgate.models import catalog, status, suite, tiny
+
+
+def test_parse_expected_failures() -> None:
+    table = status.parse_expected_failures(
+        {
+            "_doc": "ignored",
+            "a-base": {"reason": "needs timm"},
+            "b-base": {"reason": "reload differs", "checks": ["save_load"]},
+        },
+        "x.json",
+    )
+    assert table["a-base"] == status.ExpectedFailure("needs timm", status.CHECKS)
+    assert table["b-base"].checks == ("save_load",)
+    assert status.status_of("a-base", table) == "expected failure: needs timm"
+    assert status.status_of("b-base", table) == "expected failure (save_load): reload differs"
+    assert status.status_of("c-base", table) == "runs"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({}, "a written 'reason' is required"),
+        ({"reason": "  "}, "a written 'reason' is required"),
+        ({"reason": "r", "checks": ["speed"]}, r"checks \['speed'\] not in"),
+        ({"reason": "r", "why": "x"}, r"unknown keys \['why'\]"),
+        ("needs timm", "expected an object"),
+    ],
+)
+def test_parse_expected_failures_refuses(entry: object, message: str) -> None:
+    with pytest.raises(ValueError, match=f"x.json: p-base: {message}"):
+        status.parse_expected_failures({"p-base": entry}, "x.json")
+
+
+def test_shipped_expected_failures_have_reasons() -> None:
+    table = status.load_expected_failures()
+    pairs = catalog.load_registry().pairs
+    assert all(failure.reason for failure in table.values())
+    assert len(pairs) - len(table) >= 0.95 * len(pairs)
+
+
+def test_slow_pairs_from_junit(tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    cases = [
+        ("test_forward[a-base-cpu]", 1.0),
+        ("test_save_load[a-base-cpu]", 2.0),
+        ("test_forward[b-fill-mask-cpu]", 0.5),
+        ("test_forward[b-fill-mask-cuda]", 9.0),
+        ("test_other", 7.0),
+    ]
+    body = "".join(f'<testcase name="{n}" time="{t}"/>' for n, t in cases)
+    report.write_text(f"<testsuites><testsuite>{body}</testsuite></testsuites>")
+    durations = status.durations_from_junit(report)
+    assert durations == {"a-base": 3.0, "b-fill-mask": 0.5}
+    assert status.slowest(durations, 0.5) == {"a-base": 3.0}
+    out = tmp_path / "slow.json"
+    status.write_slow(durations, out)
+    assert json.loads(out.read_text())["pairs"] == {"a-base": 3.0}
+
+
+def test_params_ids_and_marks() -> None:
+    params = suite.params("text", "forward")
+    by_id = {p.id: p for p in params}
+    bert = by_id["bert-fill-mask-cpu"]
+    assert bert.values == ("bert", "fill-mask", "cpu")
+    names = {mark.name for mark in bert.marks}
+    assert {"model", "text", "cpu", "xdist_group"} <= names
+    assert "bert-fill-mask-cuda" in by_id
+    assert "vit-base-cpu" not in by_id
+    assert len(params) == 3 * sum(1 for p in catalog.load_registry().pairs if p.category == "text")
+
+
+def test_params_carry_strict_expected_failures() -> None:
+    expected = status.load_expected_failures()
+    if not expected:
+        pytest.skip("no expected failures recorded")
+    pair_id, failure = next(iter(sorted(expected.items())))
+    category = next(p.category for p in catalog.load_registry().pairs if p.id == pair_id)
+    param = {p.id: p for p in suite.params(category, failure.checks[0])}[f"{pair_id}-cpu"]
+    (xfail,) = [mark for mark in param.marks if mark.name == "xfail"]
+    assert xfail.kwargs == {"reason": failure.reason, "strict": True}
+
+
+def test_params_refuse_unknown_names() -> None:
+    with pytest.raises(ValueError, match="unknown category 'sound'"):
+        suite.params("sound", "forward")
+    with pytest.raises(ValueError, match="unknown check 'speed'"):
+        suite.params("text", "speed")
+
+
+def test_shrink_config_dict() -> None:
+    shrunk = tiny.shrink(
+        {
+            "model_type": "x",
+            "hidden_size": 768,
+            "num_hidden_layers": 12,
+            "num_attention_heads": 12,
+            "num_key_value_heads": 3,
+            "intermediate_size": 3072,
+            "vocab_size": 50000,
+            "layer_types": ["sliding"] * 5 + ["full"] + ["sliding"] * 6,
+            "num_channels": 3,
+            "patch_size": 16,
+            "text_config": {"model_type": "y", "d_model": 1024, "encoder_layers": 24},
+        }
+    )
+    assert shrunk["hidden_size"] == tiny.HIDDEN
+    assert shrunk["num_hidden_layers"] == tiny.LAYERS
+    assert shrunk["num_attention_heads"] == tiny.HEADS
+    assert tiny.HEADS % shrunk["num_key_value_heads"] == 0
+    assert shrunk["intermediate_size"] == tiny.INTERMEDIATE
+    assert shrunk["vocab_size"] == tiny.VOCAB
+    assert shrunk["layer_types"] == ["sliding", "full"]
+    assert (shrunk["num_channels"], shrunk["patch_size"]) == (3, 16)
+    assert shrunk["text_config"] == {"model_type": "y", "d_model": 32, "encoder_layers": 2}
+
+
+def test_shrink_backbone_outputs_and_rope_sections() -> None:
+    shrunk = tiny.shrink(
+        {
+            "hidden_size": 1024,
+            "num_attention_heads": 16,
+            "num_hidden_layers": 24,
+            "out_indices": [6, 12, 18, 24],
+            "rope_parameters": {"mrope_section": [16, 24, 24]},
+        }
+    )
+    assert shrunk["num_hidden_layers"] == 4
+    assert shrunk["out_indices"] == [1, 2, 3, 4]
+    assert shrunk["out_features"] == ["stage1", "stage2", "stage3", "stage4"]
+    assert sum(shrunk["rope_parameters"]["mrope_section"]) == tiny.HIDDEN // tiny.HEADS // 2
+
+
+def test_overrides_need_a_reason_for_a_larger_cap(tmp_path: Path) -> None:
+    path = tmp_path / "overrides.json"
+    path.write_text(json.dumps({"big": {"param_cap": tiny.PARAM_CAP * 2}}))
+    with pytest.raises(ValueError, match="big: a param_cap above"):
+        tiny.load_overrides(path)
+    path.write_text(json.dumps({"big": {"config": {}, "colour": 1}}))
+    with pytest.raises(ValueError, match=r"big: unknown keys \['colour'\]"):
+        tiny.load_overrides(path)
+
+
+def test_shipped_overrides_load() -> None:
+    table = tiny.load_overrides()
+    assert all(o.param_cap <= tiny.PARAM_CAP or o.reason for o in table.values())
