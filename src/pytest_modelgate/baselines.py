@@ -101,7 +101,7 @@ def encode(device: str, entries: Mapping[str, Entry]) -> bytes:
     One line per model keeps a review diff to the models that changed.
     """
     lines = [
-        f"  {json.dumps(name)}: {json.dumps(entries[name], sort_keys=True, allow_nan=False)}"
+        f"    {json.dumps(name)}: {json.dumps(entries[name], sort_keys=True, allow_nan=False)}"
         for name in sorted(entries)
     ]
     body = ",\n".join(lines)

@@ -121,7 +121,7 @@ def _standalone(
         workers=1,
         test=None,
     )
-    engine.warn_if_regressed(outcome.result, update)
+    engine.warn_if_regressed(outcome.result, update, stacklevel=3)
     if update:
         baselines.save(folder, outcome.record["device"], {model: outcome.record["entry"]})
     return outcome.result

@@ -141,9 +141,10 @@ def check(
     return Outcome(result, record)
 
 
-def warn_if_regressed(result: compare.Result, update: bool) -> None:
+def warn_if_regressed(result: compare.Result, update: bool, stacklevel: int) -> None:
+    """Warn about a regression; ``stacklevel`` 1 is the caller of this function."""
     if result.verdict == compare.REGRESSION and not update:
-        warnings.warn(PerformanceRegressionWarning(result.message), stacklevel=3)
+        warnings.warn(PerformanceRegressionWarning(result.message), stacklevel=stacklevel + 1)
 
 
 class BaselinePlugin:
@@ -187,7 +188,8 @@ class BaselinePlugin:
         )
         if item is not None:
             item.stash.setdefault(RECORDS_KEY, []).append(outcome.record)
-        warn_if_regressed(outcome.result, update)
+        # the user's test called the seed helper or the fixture, which called this method
+        warn_if_regressed(outcome.result, update, stacklevel=3)
         return outcome.result
 
     @pytest.hookimpl(wrapper=True)
