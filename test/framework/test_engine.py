@@ -75,11 +75,7 @@ def test_lenient(model_benchmark):
     print("VERDICT gamma", result.verdict)
 """
 
-INI = (
-    "[pytest]\n"
-    "filterwarnings =\n"
-    "    default::pytest_modelgate.PerformanceRegressionWarning\n"
-)
+INI = "[pytest]\nfilterwarnings =\n    default::pytest_modelgate.PerformanceRegressionWarning\n"
 
 
 def entries(folder: Path, device: str = "cpu") -> dict[str, dict[str, object]]:
