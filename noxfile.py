@@ -33,3 +33,4 @@ def bench(session: nox.Session) -> None:
     """Measure the plugin's overhead and the baseline engine, printing figures and ratios."""
     session.install("-e", ".", "pytest-xdist")
     session.run("python", "bench/overhead.py", *session.posargs)
+    session.run("python", "bench/baselines.py")
