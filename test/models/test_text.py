@@ -1,9 +1,14 @@
-"""The text models of the catalog: forward, determinism and save/load round trip per device."""
+"""The text models of the catalog: forward, determinism, save/load, benchmark per device."""
 
 from __future__ import annotations
 
-from pytest_modelgate.models.suite import test_deterministic, test_forward, test_save_load
+from pytest_modelgate.models.suite import (
+    test_benchmark,
+    test_deterministic,
+    test_forward,
+    test_save_load,
+)
 
 CATEGORY = "text"
 
-__all__ = ["test_deterministic", "test_forward", "test_save_load"]
+__all__ = ["test_benchmark", "test_deterministic", "test_forward", "test_save_load"]

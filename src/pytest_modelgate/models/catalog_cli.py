@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
         )
         for category in catalog.CATEGORIES:
             mine = [row for row in rows if row[1] == category]
-            failing = sum(1 for row in mine if row[2] != "runs")
-            print(f"  {category}: {len(mine)} pairs, {failing} expected failures")
+            count = sum(1 for row in mine if row[2] != "runs")
+            print(f"  {category}: {len(mine)} pairs, {count} expected failures")
         return 0
     width = max((len(row[0]) for row in rows), default=0)
     for pair_id, category, text in rows:

@@ -128,7 +128,9 @@ def check_save_load(
     model = probed.built.model
     model.save_pretrained(tmp_path)
     loaded = type(model).from_pretrained(tmp_path, local_files_only=True).to(device).eval()
-    assert_same(probed.output, forward(loaded, probed.built.inputs), f"{model_type}-{head}: reloaded")
+    assert_same(
+        probed.output, forward(loaded, probed.built.inputs), f"{model_type}-{head}: reloaded"
+    )
 
 
 def forward(model: Any, model_inputs: dict[str, Any]) -> Any:
@@ -178,9 +180,9 @@ def shape_problem(head: str, model: Any, model_inputs: dict[str, Any], output: A
         labels = model.config.num_labels
         if logits.shape[-1] != labels:
             return f"logits end in {logits.shape[-1]}, expected num_labels {labels}"
-    if head == "multiple-choice" and logits is not None:
-        if tuple(logits.shape) != (inputs.BATCH, inputs.CHOICES):
-            return f"logits shape {tuple(logits.shape)}, expected {(inputs.BATCH, inputs.CHOICES)}"
+    choices = (inputs.BATCH, inputs.CHOICES)
+    if head == "multiple-choice" and logits is not None and tuple(logits.shape) != choices:
+        return f"logits shape {tuple(logits.shape)}, expected {choices}"
     if head == "question-answering":
         start = getattr(output, "start_logits", None)
         if start is not None and start.shape[0] != inputs.BATCH:
@@ -201,9 +203,7 @@ def output_vocab(model: Any) -> int | None:
 
 
 @lru_cache(maxsize=2)
-def _probe(
-    model_type: str, head: str, device: str, source: str, model_id: str | None
-) -> _Probed:
+def _probe(model_type: str, head: str, device: str, source: str, model_id: str | None) -> _Probed:
     if source not in SOURCES:
         raise ValueError(f"unknown model source {source!r}; expected one of {SOURCES}")
     pair = find_pair(model_type, head)

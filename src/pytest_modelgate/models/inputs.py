@@ -21,7 +21,11 @@ SAMPLES = 16000
 FRAMES = 64
 SEED = 0
 _RESERVED_TOP = 16
-_FEATURE_MASKS = ("input_features_mask", "feature_attention_mask", "input_features_attention_mask")  # ids at the top of a vocabulary are where special tokens were moved
+_FEATURE_MASKS = (
+    "input_features_mask",
+    "feature_attention_mask",
+    "input_features_attention_mask",
+)  # ids at the top of a vocabulary are where special tokens were moved
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -133,7 +137,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "pixel_values" in params:
         media.append({"pixel_values": pixel_values(torch, config, head, generator)})
     if "input_values" in params:
-        media.append({"input_values": torch.randn(BATCH, SAMPLES, generator=generator)})
+        waveform = torch.randn(BATCH, SAMPLES, generator=generator)
+        media.append({"input_values": waveform})
+        media.append({"input_values": waveform.unsqueeze(1)})  # codecs take (batch, 1, samples)
     if "input_features" in params:
         masks = [name for name in _FEATURE_MASKS if name in params]
         for channels_first in (True, False):
@@ -154,7 +160,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             found.append(extra)
     unique: list[dict[str, Any]] = []
     for inputs in found:
-        if inputs and all(inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique):
+        if inputs and all(
+            inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique
+        ):
             unique.append(inputs)
     return unique
 

@@ -18,7 +18,7 @@ from pytest_modelgate.models import catalog
 
 EXPECTED_FAILURES = Path(__file__).with_name("expected_failures.json")
 SLOW = Path(__file__).with_name("slow.json")
-CHECKS = ("forward", "deterministic", "save_load")
+CHECKS = ("forward", "deterministic", "save_load", "benchmark")
 SLOW_FRACTION = 0.03
 
 

@@ -5,11 +5,14 @@ A test module under ``test/models/`` sets ``CATEGORY`` and imports the test func
 per (pair, device) of the category, with readable ids (``test_forward[bert-fill-mask-cpu]``) and
 the markers ``model``, the category, the device, ``slow``, an ``xdist_group`` per pair (so that
 ``--dist loadgroup`` builds a model once per worker) and the strict expected failures.
+``test_benchmark`` (marked ``benchmark``) measures time and peak memory against the baselines
+through the plugin's ``model_benchmark`` fixture.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pytest.mark import ParameterSet
@@ -17,6 +20,8 @@ from _pytest.mark import ParameterSet
 from pytest_modelgate.models import catalog, checks, status
 
 ARGNAMES = ("model_type", "head", "device")
+# Fewer runs than the fixture's default: 1900 pairs must fit the suite's time budget.
+BENCHMARK_RUNS = {"warmup_runs": 1, "test_runs": 5}
 # Warnings random tiny weights make that say nothing about the code under test.
 WARNING_FILTERS = (
     "ignore:Initializing zero-element tensors is a no-op:UserWarning",
@@ -69,7 +74,12 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
     if category is None:
         raise pytest.UsageError(f"{metafunc.module.__name__}: set CATEGORY to use the suite tests")
     check = metafunc.function.__name__.removeprefix("test_")
-    metafunc.parametrize(ARGNAMES, params(category, check))
+    marks = [pytest.mark.benchmark] if check == "benchmark" else []
+    metafunc.parametrize(ARGNAMES, [_with(p, marks) for p in params(category, check)])
+
+
+def _with(param: ParameterSet, marks: list[pytest.MarkDecorator]) -> ParameterSet:
+    return param._replace(marks=[*param.marks, *marks]) if marks else param
 
 
 def test_forward(model_type: str, head: str, device: str, model_source: str) -> None:
@@ -84,3 +94,14 @@ def test_save_load(
     model_type: str, head: str, device: str, model_source: str, tmp_path: Path
 ) -> None:
     checks.check_save_load(model_type, head, device, tmp_path, source=model_source)
+
+
+def test_benchmark(
+    model_type: str, head: str, device: str, model_source: str, model_benchmark: Any
+) -> None:
+    """Inference time and peak memory of the pair against its baseline."""
+    name = f"{model_type}-{head}"
+    built = checks.build(model_type, head, device, source=model_source)
+    result = model_benchmark(name, built.model, built.inputs, device=device, **BENCHMARK_RUNS)
+    assert (result.model, result.device) == (name, device), result.message
+    assert result.has_baseline or result.verdict == "new", result.message

@@ -100,7 +100,9 @@ _HEAD_KEYS = frozenset(
         "num_self_attention_heads",
     }
 )
-_KV_HEAD_KEYS = frozenset({"num_key_value_heads", "n_kv_heads", "num_kv_heads", "multi_query_group_num"})
+_KV_HEAD_KEYS = frozenset(
+    {"num_key_value_heads", "n_kv_heads", "num_kv_heads", "multi_query_group_num"}
+)
 _INTERMEDIATE_KEYS = frozenset(
     {
         "intermediate_size",
@@ -121,7 +123,9 @@ _INTERMEDIATE_KEYS = frozenset(
 _HEAD_DIM_KEYS = frozenset(
     {"head_dim", "d_kv", "attention_head_dim", "rotary_dim", "rotary_emb_dim", "d_head"}
 )
-_EXPERT_KEYS = frozenset({"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"})
+_EXPERT_KEYS = frozenset(
+    {"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"}
+)
 _POSITION_KEYS = frozenset(
     {"max_position_embeddings", "n_positions", "max_source_positions", "max_target_positions"}
 )
@@ -131,7 +135,14 @@ _LIST_DIM_KEYS = frozenset(
 )
 _LIST_DEPTH_KEYS = frozenset({"depths", "num_layers", "block_repeats"})
 _TOP_K_KEYS = frozenset(
-    {"num_experts_per_tok", "moe_topk", "num_experts_per_token", "top_k", "moe_k", "n_activated_experts"}
+    {
+        "num_experts_per_tok",
+        "moe_topk",
+        "num_experts_per_token",
+        "top_k",
+        "moe_k",
+        "n_activated_experts",
+    }
 )
 _GROUP_KEYS = frozenset({"n_group", "topk_group"})
 _BACKBONE_FLAGS = frozenset({"use_timm_backbone", "use_pretrained_backbone"})
@@ -200,9 +211,9 @@ def _fill_missing(out: dict[str, Any]) -> None:
     if "vocab_size" in out and out["vocab_size"] is None:
         out["vocab_size"] = VOCAB
     hidden, heads = out.get("hidden_size"), out.get("num_attention_heads")
-    if "head_dim" in out and out["head_dim"] is None and isinstance(hidden, int):
-        if isinstance(heads, int) and heads:
-            out["head_dim"] = hidden // heads
+    unset = "head_dim" in out and out["head_dim"] is None
+    if unset and isinstance(hidden, int) and isinstance(heads, int) and heads > 0:
+        out["head_dim"] = hidden // heads
 
 
 def per_layer(value: list[Any], count: int) -> list[Any]:
@@ -267,6 +278,8 @@ def split_evenly(total: int, parts: int) -> list[int]:
 
 def _shrink_value(key: str, value: Any, hard: bool) -> Any:
     if isinstance(value, dict):
+        if value.get("model_type") == "timm_backbone":
+            value = resnet_for_timm(value)
         if "model_type" in value:
             return shrink(value, hard=hard)
         return value
@@ -283,6 +296,21 @@ def _shrink_value(key: str, value: Any, hard: bool) -> Any:
             return [HIDDEN for _ in value]
         return small_list
     return value
+
+
+def resnet_for_timm(timm: Mapping[str, Any]) -> dict[str, Any]:
+    """A transformers ResNet backbone with the stages a timm backbone config asks for: the suite
+    does not depend on timm, and the ResNet is what the timm default (``resnet50``) is."""
+    indices = [i if i > 0 else 4 for i in timm.get("out_indices") or [-1]]
+    return {
+        "model_type": "resnet",
+        "num_channels": timm.get("num_channels", 3),
+        "embedding_size": 16,
+        "hidden_sizes": [16, 32, 64, 128],
+        "depths": [1, 1, 1, 1],
+        "layer_type": "basic",
+        "out_features": [f"stage{i}" for i in indices],
+    }
 
 
 def _hard_width(key: str, value: int) -> bool:
@@ -408,7 +436,8 @@ def _fit_token_ids(values: dict[str, Any]) -> None:
             values[key] = taken.setdefault(value, vocab - 1 - len(taken))
         elif isinstance(value, list):
             values[key] = [
-                taken.setdefault(v, vocab - 1 - len(taken)) if isinstance(v, int) and v >= vocab
+                taken.setdefault(v, vocab - 1 - len(taken))
+                if isinstance(v, int) and v >= vocab
                 else v
                 for v in value
             ]
