@@ -22,6 +22,11 @@ for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, _THREADS)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist registers it too; without xdist the suite still runs (one process).
+    config.addinivalue_line("markers", "xdist_group(name): keep a pair's tests on one worker")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     suite.parametrize(metafunc)
 

@@ -202,8 +202,27 @@ def output_vocab(model: Any) -> int | None:
     return vocab if isinstance(vocab, int) else None
 
 
-@lru_cache(maxsize=2)
 def _probe(model_type: str, head: str, device: str, source: str, model_id: str | None) -> _Probed:
+    """The cached build of the pair; a failed build is cached too and raised to each check."""
+    result = _probe_once(model_type, head, device, source, model_id)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+@lru_cache(maxsize=2)
+def _probe_once(
+    model_type: str, head: str, device: str, source: str, model_id: str | None
+) -> _Probed | Exception:
+    try:
+        return _build_and_probe(model_type, head, device, source, model_id)
+    except Exception as error:  # each check of the pair reports the same failure
+        return error
+
+
+def _build_and_probe(
+    model_type: str, head: str, device: str, source: str, model_id: str | None
+) -> _Probed:
     if source not in SOURCES:
         raise ValueError(f"unknown model source {source!r}; expected one of {SOURCES}")
     pair = find_pair(model_type, head)

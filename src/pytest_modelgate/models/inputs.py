@@ -21,6 +21,7 @@ SAMPLES = 16000
 FRAMES = 64
 SEED = 0
 _RESERVED_TOP = 16
+_BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
 _FEATURE_MASKS = (
     "input_features_mask",
     "feature_attention_mask",
@@ -94,8 +95,24 @@ def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
     return torch.randn(BATCH, channels, height, width, generator=generator)
 
 
-def audio_features(torch: Any, config: Any, channels_first: bool, generator: Any) -> Any:
-    bins = int(_get(config, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80))
+def feature_bins(config: Any) -> list[int]:
+    """Feature sizes the config names for its audio input, the usual one first."""
+    found = [
+        int(_get(config, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80))
+    ]
+    audio = getattr(config, "audio_config", None) or getattr(config, "encoder_config", None)
+    for owner in (config, audio):
+        for name in _BIN_NAMES:
+            value = getattr(owner, name, None) if owner is not None else None
+            if isinstance(value, int) and not isinstance(value, bool) and value not in found:
+                found.append(value)
+    return found
+
+
+def audio_features(
+    torch: Any, config: Any, channels_first: bool, generator: Any, bins: int | None = None
+) -> Any:
+    bins = bins or feature_bins(config)[0]
     sources = _get(config, "max_source_positions", default=None)
     frames = 2 * int(sources) if channels_first and sources else FRAMES
     if channels_first:
@@ -142,8 +159,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         media.append({"input_values": waveform.unsqueeze(1)})  # codecs take (batch, 1, samples)
     if "input_features" in params:
         masks = [name for name in _FEATURE_MASKS if name in params]
-        for channels_first in (True, False):
-            features = audio_features(torch, config, channels_first, generator)
+        for bins, channels_first in [(b, c) for b in feature_bins(config) for c in (True, False)]:
+            features = audio_features(torch, config, channels_first, generator, bins)
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})

@@ -330,7 +330,7 @@ def _shrink_int(key: str, value: int) -> int:
         return min(value, TOP_K)
     if key in _GROUP_KEYS:
         return 1
-    if key.startswith("vocab_size") or key.endswith("_vocab_size") or key == "n_words":
+    if key.startswith("vocab_size") or key.endswith(("_vocab_size", "_vocab")) or key == "n_words":
         return min(value, VOCAB)
     if key in _POSITION_KEYS:
         return min(value, POSITIONS)
