@@ -31,6 +31,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     suite.parametrize(metafunc)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the checks of one pair back to back, so the per-process build cache serves them all
+    (collection yields each test function over all pairs first)."""
+    items.sort(key=_pair_order)  # stable: other tests keep their order
+
+
+def _pair_order(item: pytest.Item) -> tuple[str, str]:
+    spec = getattr(item, "callspec", None)
+    pair = spec.id if spec is not None and "model_type" in spec.params else ""
+    return (str(item.path), pair)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _torch_threads() -> None:
     import torch
