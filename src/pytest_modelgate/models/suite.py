@@ -26,6 +26,9 @@ BENCHMARK_RUNS = {"warmup_runs": 1, "test_runs": 5}
 WARNING_FILTERS = (
     "ignore:Initializing zero-element tensors is a no-op:UserWarning",
     "ignore:Using padding='same' with even kernel lengths:UserWarning",
+    # A regression warns (the design's default) even where a project turns warnings into errors;
+    # --fail-on-regression is the way to fail on it.
+    "default::pytest_modelgate.engine.PerformanceRegressionWarning",
 )
 
 
