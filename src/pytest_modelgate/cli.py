@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from pytest_modelgate import __version__
+from pytest_modelgate.convert import cli as convert_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,8 +15,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tools for gated ML model test suites: baselines, catalog, conversion.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Subcommands register here: each module's ``register(subparsers)`` sets ``func``.
+    convert_cli.register(subparsers)
     return parser
 
 
