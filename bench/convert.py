@@ -64,7 +64,7 @@ class Test{camel}Models:
         self.performance_stats = {{}}
 '''
 
-METHOD = '''
+METHOD = """
     def test_step_{n}(self, device="cpu"):
         results = {{"model": self.model_id, "device": device, "task": self.task}}
         try:
@@ -84,20 +84,20 @@ METHOD = '''
             logger.error("step {n} failed on %s: %s", device, error)
         self.results["step_{n}"] = results
         return results
-'''
+"""
 
-TAIL = '''
+TAIL = """
 
 if __name__ == "__main__":
     tester = Test{camel}Models()
     for name in dir(tester):
         if name.startswith("test_"):
             print(name, getattr(tester, name)())
-'''
+"""
 
 BREAKS = (
     lambda text: text,
-    lambda text: text.replace('self.results = {}', 'self.results = {{self.results}}'),
+    lambda text: text.replace("self.results = {}", "self.results = {{self.results}}"),
     lambda text: text.replace(
         '        self.task = "', '        self.results = {}    self.task = "', 1
     ),
@@ -163,9 +163,10 @@ def main() -> int:
         corpus(legacy, args.files)
         size = sum(p.stat().st_size for p in legacy.iterdir()) / args.files / 1024
         times = []
+        report = folder / "report.json"
         for round_ in range(args.rounds):
-            times.append(convert(legacy, folder / f"out{round_}", folder / "report.json", args.jobs))
-        summary = json.loads((folder / "report.json").read_text())["summary"]
+            times.append(convert(legacy, folder / f"out{round_}", report, args.jobs))
+        summary = json.loads(report.read_text())["summary"]
     best = min(times)
     rate = args.files / best
     status = "ok" if rate >= GOAL else "BELOW GOAL"
