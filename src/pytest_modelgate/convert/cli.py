@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pytest_modelgate.convert import files
-from pytest_modelgate.convert.extract import Extraction, extract, legacy_name, registry_index
+from pytest_modelgate.convert.extract import (
+    READ_LIMIT,
+    Extraction,
+    extract,
+    legacy_name,
+    registry_index,
+)
 from pytest_modelgate.convert.generate import generate, module_filename
 
 REPORT_SCHEMA = 1
@@ -111,7 +117,8 @@ def register(subparsers: Any) -> None:
 def convert_file(input_dir: Path, source: str) -> Result:
     """Read, extract and generate one file (in a worker). Never raises: errors are results."""
     try:
-        data = input_dir.joinpath(*source.split("/")).read_bytes()
+        with input_dir.joinpath(*source.split("/")).open("rb") as stream:
+            data = stream.read(READ_LIMIT + 1)  # one byte more tells a file is over the limit
     except OSError as error:
         name = legacy_name(source.rsplit("/", 1)[-1])
         return Result(Extraction(source, name, "none"), error=f"cannot read: {error.strerror}")

@@ -19,9 +19,10 @@ from typing import NamedTuple
 
 from pytest_modelgate.models.catalog import BASE_HEAD, TASK_HEADS, categorize, load_registry
 
-AST_LIMIT = 1 << 20  # characters; bigger files are only tokenized (no test script is that big)
+# Bytes read of a file. No test script is that big: what lies beyond is data, and an unbounded
+# read or scan of a huge file would cost minutes and gigabytes for nothing.
+READ_LIMIT = 1 << 20
 BINARY_PROBE = 8192
-CUE_LIMIT = 1 << 20
 
 # Names (of variables, arguments, keywords and dict keys) whose string value is a fact.
 ID_NAMES = frozenset(
@@ -529,9 +530,9 @@ def _in_signature(toks: list[Tok], i: int) -> bool:
 # --- deciding ------------------------------------------------------------------------------
 
 
-def scan(text: str, index: Index) -> tuple[str, Facts]:
+def scan(text: str, index: Index, *, truncated: bool = False) -> tuple[str, Facts]:
     """The facts of ``text`` and the parser that produced them."""
-    if len(text) <= AST_LIMIT:
+    if not truncated:
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -558,13 +559,14 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
     index = registry_index() if index is None else index
     filename = source.rsplit("/", 1)[-1]
     name = legacy_name(filename)
-    text = decode(data)
+    truncated = len(data) > READ_LIMIT
+    text = decode(data[:READ_LIMIT])
     if text is None:
         return Extraction(source, name, "none", skip_reason="binary file, not Python source")
     if not text.strip():
         return Extraction(source, name, "none", skip_reason="empty file")
-    parser, facts = scan(text, index)
-    reasons: list[str] = []
+    parser, facts = scan(text, index, truncated=truncated)
+    reasons = [f"over {READ_LIMIT >> 20} MiB: only the start was read"] if truncated else []
     model_type, evidence = choose_model_type(name, facts, index)
     model_id = choose_model_id(facts, reasons)
     has_shape = bool(facts.test_classes or facts.has_registry or _declares_id(facts))
@@ -732,7 +734,7 @@ def choose_task(
 
 def category_from_cues(text: str) -> str:
     """The category of a model the registry lacks, from words in its test."""
-    sample = text[:CUE_LIMIT]
+    sample = text
     if _CUES["multimodal"].search(sample):
         return "multimodal"
     audio = len(_CUES["audio"].findall(sample))
