@@ -11,8 +11,8 @@ import pytest
 from pytest_modelgate.cli import main
 
 FIXTURES = Path(__file__).parent / "convert_fixtures"
-FOUND = 19
-CONVERTED = 15
+FOUND = 20
+CONVERTED = 16
 
 
 @pytest.fixture
@@ -51,14 +51,14 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
         in (lines[7])
     )
     assert f"[7/{FOUND}] ⏭️ Skipping test_hf_binary.py (binary file, not Python source)" in lines
-    assert f"[10/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
+    assert f"[11/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
     assert (
-        f"[19/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
+        f"[20/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
         in lines
     )
     assert lines[-2:] == [
         f"Conversion complete: {CONVERTED}/{FOUND} successful",
-        "converted: 15, skipped: 4",
+        "converted: 16, skipped: 4",
     ]
     # The outputs are the golden modules; nothing else changed but the output dir and report.
     after = tree(project)
@@ -149,16 +149,22 @@ def test_output_dir_is_never_read(project: Path, capsys: pytest.CaptureFixture[s
     assert "bert_copy" not in out
 
 
-def test_same_output_name_fails_the_second(
+def test_clashing_output_names_are_numbered(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copy(project / "test/test_hf_xlm-roberta.py", project / "test/test_hf_xlm_roberta.py")
-    assert main(["convert"]) == 1
+    assert main(["convert", "--report", "report.json"]) == 0
     out = capsys.readouterr().out
+    assert "✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py\n" in out
     assert (
-        "❌ Failed test_hf_xlm_roberta.py: test_hf_xlm_roberta_improved.py is already the output "
-        "of test_hf_xlm-roberta.py: rename one"
+        "✅ Converted test_hf_xlm_roberta.py → test_hf_xlm_roberta_2_improved.py (numbered: "
+        "test_hf_xlm_roberta_improved.py is the output of test_hf_xlm-roberta.py)"
     ) in out
+    improved = project / "test/improved"
+    first = (improved / "test_hf_xlm_roberta_improved.py").read_text()
+    second = (improved / "test_hf_xlm_roberta_2_improved.py").read_text()
+    renamed = first.replace("xlm-roberta.py'", "xlm_roberta.py'")
+    assert renamed.replace("NAME = 'xlm-roberta'", "NAME = 'xlm_roberta'") == second
 
 
 def test_a_link_in_the_output_dir_is_not_followed(

@@ -50,6 +50,8 @@ CONVERTED = [
         "test_hf_electra.py ast electra google/electra-small-discriminator fill-mask fill-mask",
         # raises and loops when imported
         "test_hf_albert.py ast albert albert/albert-base-v2 fill-mask fill-mask",
+        # a family template: no model type in its names, the model class tells
+        "test_hf_decoder-only.py tokens bert decoder-only-base-uncased fill-mask fill-mask",
         # in a sub-folder
         "sub/test_hf_roberta.py ast roberta FacebookAI/roberta-base fill-mask fill-mask",
     ]

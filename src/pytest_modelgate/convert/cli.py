@@ -152,10 +152,7 @@ def settle(
         return "failed", None, result.error
     if result.text is None:
         return "skipped", None, extraction.skip_reason or "no model"
-    output = files.output_relpath(extraction.source, module_filename(extraction.model_name))
-    other = claimed.setdefault(output, extraction.source)
-    if other != extraction.source:
-        return "failed", output, f"{output} is already the output of {other}: rename one"
+    output, clash = claim(extraction, claimed)
     data = result.text.encode("utf-8")
     try:
         existing = files.read_existing(args.output_dir, output)
@@ -171,7 +168,24 @@ def settle(
             files.write(args.output_dir, output, data)
     except (OSError, files.UnsafePathError) as error:
         return "failed", output, str(error)
-    return "converted", output, ""
+    return "converted", output, clash
+
+
+def claim(extraction: Extraction, claimed: dict[str, str]) -> tuple[str, str]:
+    """The output path of ``extraction``, numbered when an earlier file of this run has its
+    name (``test_hf_a-b.py`` and ``test_hf_a_b.py``): both are converted, nothing is lost."""
+    number = 1
+    while True:
+        filename = module_filename(extraction.model_name, number)
+        output = files.output_relpath(extraction.source, filename)
+        if output not in claimed:
+            claimed[output] = extraction.source
+            break
+        number += 1
+    if number == 1:
+        return output, ""
+    first = files.output_relpath(extraction.source, module_filename(extraction.model_name))
+    return output, f"numbered: {first} is the output of {claimed[first]}"
 
 
 def log_line(i: int, total: int, outcome: Outcome) -> str:
@@ -186,7 +200,8 @@ def log_line(i: int, total: int, outcome: Outcome) -> str:
         "stale": f"❌ Stale {source} → {output} (differs: convert with --overwrite)",
         "failed": f"❌ Failed {source}: {detail}",
     }
-    return f"[{i}/{total}] {lines[outcome.status]}"
+    note = f" ({detail})" if detail and outcome.status in ("converted", "would-convert") else ""
+    return f"[{i}/{total}] {lines[outcome.status]}{note}"
 
 
 def header(args: argparse.Namespace, found: int, out: TextIO) -> None:

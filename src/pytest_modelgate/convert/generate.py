@@ -17,9 +17,11 @@ class GenerationError(ValueError):
     """The extraction cannot be turned into a module (a bug or hostile input: never written)."""
 
 
-def module_filename(model_name: str) -> str:
-    """``xlm-roberta`` -> ``test_hf_xlm_roberta_improved.py`` (no separators, no dots)."""
-    return f"test_hf_{identifier(model_name) or 'model'}_improved.py"
+def module_filename(model_name: str, number: int = 1) -> str:
+    """``xlm-roberta`` -> ``test_hf_xlm_roberta_improved.py`` (no separators, no dots); a
+    ``number`` above 1 tells apart names that clash (``test_hf_xlm_roberta_2_improved.py``)."""
+    suffix = f"_{number}" if number > 1 else ""
+    return f"test_hf_{identifier(model_name) or 'model'}{suffix}_improved.py"
 
 
 HEADER = '''\
