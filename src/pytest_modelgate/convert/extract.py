@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import NamedTuple
 
-from pytest_modelgate.models.catalog import BASE_HEAD, TASK_HEADS, categorize, load_registry
+from pytest_modelgate.models.catalog import (
+    BASE_HEAD,
+    TASK_HEADS,
+    categorize,
+    load_registry,
+    normalize,
+)
 
 # Bytes read of a file. No test script is that big: what lies beyond is data, and an unbounded
 # read or scan of a huge file would cost minutes and gigabytes for nothing.
@@ -173,11 +179,6 @@ def registry_index() -> Index:
         categories,
         registry.transformers_version,
     )
-
-
-def normalize(name: str) -> str:
-    """Fold case, ``-``, ``_``, ``.`` and spaces: ``XLM-RoBERTa`` -> ``xlmroberta``."""
-    return re.sub(r"[-_.\s]", "", name).lower()
 
 
 @dataclass(frozen=True)
