@@ -49,7 +49,8 @@ def models_cuda(session: nox.Session) -> None:
     if gpus == 0:
         session.log("models-cuda: no CUDA device is usable here (torch sees none): nothing to run")
         return
-    session.run(*MODEL_RUN, *PARALLEL, "-m", "cuda", "-n", str(gpus), *session.posargs)
+    run = [*MODEL_RUN, *PARALLEL, "-m", "cuda", "-n", str(gpus), "--gpu-per-worker"]
+    session.run(*run, *session.posargs)
 
 
 @nox.session(name="update-baselines", default=False)
