@@ -248,6 +248,13 @@ def test_choose_task(found: list[Found], task: str, head: str, reason: str) -> N
     assert reason in reasons[-1]
 
 
+@pytest.mark.parametrize(
+    ("category", "task"), [("text", "feature-extraction"), ("vision", "image-feature-extraction")]
+)
+def test_base_only_models_extract_features_of_their_modality(category: str, task: str) -> None:
+    assert ex.choose_task("x", ("base",), [], [], category=category) == (task, "base")
+
+
 def test_task_ranks_prefer_the_pipeline_call() -> None:
     found = [
         Found("text-classification", "recommended_tasks", (1, 0)),

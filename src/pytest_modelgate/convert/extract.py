@@ -579,7 +579,8 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
         return Extraction(source, name, parser, skip_reason=no_model_reason(name, facts))
     reasons.insert(0, f"model type {model_type!r} from the {evidence}")
     heads = index.heads[model_type]
-    task, head = choose_task(model_type, heads, facts.tasks, reasons)
+    category = index.categories[model_type]
+    task, head = choose_task(model_type, heads, facts.tasks, reasons, category=category)
     return Extraction(
         source,
         name,
@@ -589,7 +590,7 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
         model_id=model_id,
         task=task,
         head=head,
-        category=index.categories[model_type],
+        category=category,
         reasons=tuple(reasons),
     )
 
@@ -704,7 +705,12 @@ def choose_model_id(facts: Facts, reasons: list[str]) -> str | None:
 
 
 def choose_task(
-    model_type: str, heads: tuple[str, ...], found: list[Found], reasons: list[str]
+    model_type: str,
+    heads: tuple[str, ...],
+    found: list[Found],
+    reasons: list[str],
+    *,
+    category: str = "text",
 ) -> tuple[str, str]:
     """The first task of the file that a head of ``model_type`` serves, else the best one."""
     unfit: list[str] = []
@@ -714,9 +720,11 @@ def choose_task(
         if served:
             reasons.append(f"task {task!r} from the {fact.source}")
             return task, served[0]
-        if task not in unfit and (task in TASK_HEADS or is_checkpoint_id(task)):
+        if task and task not in unfit:
             unfit.append(task)
     for task in PREFERRED_TASKS:
+        if task == "image-feature-extraction" and category not in ("vision", "multimodal"):
+            continue  # its heads include the base head, which text and audio models have too
         served = [h for h in TASK_HEADS[task] if h in heads]
         if served:
             break
