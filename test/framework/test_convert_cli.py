@@ -11,8 +11,8 @@ import pytest
 from pytest_modelgate.cli import main
 
 FIXTURES = Path(__file__).parent / "convert_fixtures"
-FOUND = 20
-CONVERTED = 16
+FOUND = 21
+CONVERTED = 17
 
 
 @pytest.fixture
@@ -51,14 +51,14 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
         in (lines[7])
     )
     assert f"[7/{FOUND}] ⏭️ Skipping test_hf_binary.py (binary file, not Python source)" in lines
-    assert f"[11/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
+    assert f"[12/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
     assert (
-        f"[20/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
+        f"[21/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
         in lines
     )
     assert lines[-2:] == [
         f"Conversion complete: {CONVERTED}/{FOUND} successful",
-        "converted: 16, skipped: 4",
+        "converted: 17, skipped: 4",
     ]
     # The outputs are the golden modules; nothing else changed but the output dir and report.
     after = tree(project)

@@ -52,6 +52,8 @@ CONVERTED = [
         "test_hf_albert.py ast albert albert/albert-base-v2 fill-mask fill-mask",
         # a family template: no model type in its names, the model class tells
         "test_hf_decoder-only.py tokens bert decoder-only-base-uncased fill-mask fill-mask",
+        # an unrendered template: placeholders for the id and task, {{ }} dict literals
+        "test_hf_deberta_v2.py tokens deberta-v2 None fill-mask fill-mask",
         # in a sub-folder
         "sub/test_hf_roberta.py ast roberta FacebookAI/roberta-base fill-mask fill-mask",
     ]
@@ -71,7 +73,8 @@ def test_converted_fixture(
 ) -> None:
     found = extract_fixture(source)
     assert found.is_model, found.skip_reason
-    assert (found.parser, found.model_type, found.model_id) == (parser, model_type, model_id)
+    expected_id = None if model_id == "None" else model_id
+    assert (found.parser, found.model_type, found.model_id) == (parser, model_type, expected_id)
     assert (found.task, found.head, found.known_type) == (task, head, True)
     index = ex.registry_index()
     assert found.category == index.categories[model_type]
@@ -105,6 +108,16 @@ def test_unknown_model_type_is_converted_with_its_reason() -> None:
 def test_unfit_task_is_replaced_with_a_reason() -> None:
     found = extract_fixture("test_hf_clip.py")
     assert any("'fill-mask' does not fit clip" in r for r in found.reasons)
+
+
+def test_template_placeholders_are_refused_with_reasons() -> None:
+    found = extract_fixture("test_hf_deberta_v2.py")
+    assert found.reasons[1:] == (
+        "ignored model id '{default_model}': not a checkpoint id",
+        "no model id found: MODEL_ID is None, --model-source=pretrained skips",
+        "ignored task '{default_task}': not a pipeline task",
+        "no usable task found: used 'fill-mask', the best deberta-v2 supports",
+    )
 
 
 def test_hostile_ids_are_refused_with_reasons() -> None:
@@ -238,7 +251,8 @@ def test_model_type_evidence_order() -> None:
             "fill-mask",
             "does not fit bert",
         ),
-        ([], "fill-mask", "fill-mask", "no task found"),
+        ([], "fill-mask", "fill-mask", "no usable task found"),
+        ([Found("{task}", "task field", (1, 0))], "fill-mask", "fill-mask", "no usable task"),
     ],
 )
 def test_choose_task(found: list[Found], task: str, head: str, reason: str) -> None:

@@ -713,14 +713,19 @@ def choose_task(
     category: str = "text",
 ) -> tuple[str, str]:
     """The first task of the file that a head of ``model_type`` serves, else the best one."""
+    unknown: list[str] = []
     unfit: list[str] = []
     for fact in _ranked(found, TASK_RANKS):
         task = task_name(fact.value)
-        served = [h for h in TASK_HEADS.get(task, ()) if h in heads]
+        if task not in TASK_HEADS:
+            if fact.value not in unknown:
+                unknown.append(fact.value)
+            continue
+        served = [h for h in TASK_HEADS[task] if h in heads]
         if served:
             reasons.append(f"task {task!r} from the {fact.source}")
             return task, served[0]
-        if task and task not in unfit:
+        if task not in unfit:
             unfit.append(task)
     for task in PREFERRED_TASKS:
         if task == "image-feature-extraction" and category not in ("vision", "multimodal"):
@@ -730,6 +735,9 @@ def choose_task(
             break
     else:
         task, served = heads[0], [heads[0]]
+    if unknown:
+        named = ", ".join(show(t) for t in unknown[:3])
+        reasons.append(f"ignored task {named}: not a pipeline task")
     if unfit:
         named = ", ".join(repr(t) for t in unfit[:3])
         reasons.append(
@@ -737,7 +745,7 @@ def choose_task(
             f"used {task!r}, the best it supports"
         )
     else:
-        reasons.append(f"no task found: used {task!r}, the best {model_type} supports")
+        reasons.append(f"no usable task found: used {task!r}, the best {model_type} supports")
     return task, served[0]
 
 
