@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pytest_modelgate.models.catalog import (
     BASE_HEAD,
@@ -248,54 +248,90 @@ def show(value: str, limit: int = 60) -> str:
 
 
 def facts_from_ast(tree: ast.AST, index: Index) -> Facts:
+    """The facts of a parsed file. The walk is ``ast.walk``'s, less what never holds a fact
+    (contexts, operators, constants, f-strings, arithmetic, comparisons), with one handler per
+    node type: the files of a legacy suite are many, and this is the converter's hot loop."""
     facts = Facts()
-    for node in _nodes(tree):
-        if isinstance(node, ast.Name):
-            if node.id[0].isupper():
-                facts.add_identifier(node.id, _pos(node), index)
-        elif isinstance(node, ast.Attribute):
-            if node.attr[0].isupper():
-                facts.add_identifier(node.attr, _pos(node), index)
-        elif isinstance(node, ast.Call):
-            _ast_call(node, _pos(node), facts)
-        elif isinstance(node, ast.Dict):
-            _ast_dict(node, facts)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                name = _target_name(target)
-                if name is not None and node.value is not None:
-                    _ast_bind(name, node.value, _pos(node), facts, default=False)
-        elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-            _ast_or_default(node, _pos(node), facts)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            _ast_defaults(node.args, facts)
-        elif isinstance(node, ast.ClassDef):
-            facts.add_class_def(node.name, _pos(node))
-    return facts
-
-
-def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of ``tree`` that may hold facts: like ``ast.walk``, but faster for not
-    entering contexts and operators, nor constants, f-strings, arithmetic and comparisons."""
+    fields: dict[type, tuple[str, ...]] = {}
     stack = [tree]
     while stack:
         node = stack.pop()
-        yield node
-        if isinstance(node, _LEAVES):
-            continue
-        for name in node._fields:
-            if name in _SKIPPED_FIELDS:
-                continue
+        kind = type(node)
+        handle = _AST_HANDLERS.get(kind)
+        if handle is not None:
+            handle(node, facts, index)
+        if kind not in fields:
+            fields[kind] = _child_fields(kind)
+        for name in fields[kind]:
             value = getattr(node, name, None)
             if isinstance(value, list):
                 stack.extend(v for v in value if isinstance(v, ast.AST))
             elif isinstance(value, ast.AST):
                 stack.append(value)
+    return facts
 
 
-_LEAVES = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Compare, ast.Name)
+_LEAVES = frozenset({ast.Constant, ast.JoinedStr, ast.BinOp, ast.Compare, ast.Name})
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    if kind in _LEAVES:
+        return ()
+    return tuple(f for f in getattr(kind, "_fields", ()) if f not in _SKIPPED_FIELDS)
+
+
+def _on_name(node: Any, facts: Facts, index: Index) -> None:
+    if node.id[0].isupper():
+        facts.add_identifier(node.id, _pos(node), index)
+
+
+def _on_attribute(node: Any, facts: Facts, index: Index) -> None:
+    if node.attr[0].isupper():
+        facts.add_identifier(node.attr, _pos(node), index)
+
+
+def _on_call(node: Any, facts: Facts, index: Index) -> None:
+    _ast_call(node, _pos(node), facts)
+
+
+def _on_dict(node: Any, facts: Facts, index: Index) -> None:
+    _ast_dict(node, facts)
+
+
+def _on_assign(node: Any, facts: Facts, index: Index) -> None:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        name = _target_name(target)
+        if name is not None and node.value is not None:
+            _ast_bind(name, node.value, _pos(node), facts, default=False)
+
+
+def _on_bool_op(node: Any, facts: Facts, index: Index) -> None:
+    if isinstance(node.op, ast.Or):
+        _ast_or_default(node, _pos(node), facts)
+
+
+def _on_function(node: Any, facts: Facts, index: Index) -> None:
+    _ast_defaults(node.args, facts)
+
+
+def _on_class(node: Any, facts: Facts, index: Index) -> None:
+    facts.add_class_def(node.name, _pos(node))
+
+
+_AST_HANDLERS: dict[type, Callable[[Any, Facts, Index], None]] = {
+    ast.Name: _on_name,
+    ast.Attribute: _on_attribute,
+    ast.Call: _on_call,
+    ast.Dict: _on_dict,
+    ast.Assign: _on_assign,
+    ast.AnnAssign: _on_assign,
+    ast.BoolOp: _on_bool_op,
+    ast.FunctionDef: _on_function,
+    ast.AsyncFunctionDef: _on_function,
+    ast.ClassDef: _on_class,
+}
 
 
 def _pos(node: ast.AST) -> tuple[int, int]:
