@@ -143,10 +143,12 @@ def test_output_dir_is_never_read(project: Path, capsys: pytest.CaptureFixture[s
     improved.mkdir()
     shutil.copy(project / "test/test_hf_bert.py", improved / "test_hf_bert_copy.py")
     (project / "test/link").symlink_to(improved)
+    (project / "test/test_hf_linked.py").symlink_to(improved / "test_hf_bert_copy.py")
     assert main(["convert", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert f"Files found: {FOUND}" in out
     assert "bert_copy" not in out
+    assert "linked" not in out
 
 
 def test_clashing_output_names_are_numbered(

@@ -1,7 +1,7 @@
 """``modelgate convert``: convert a tree of legacy scripts, one log line per file.
 
 Workers (``--jobs``) read, extract and generate; only this process decides what is written, so
-output names are claimed once and every write goes through ``files.write``.
+output names are claimed once and every write goes through ``files.OutputDir``.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def results(input_dir: Path, sources: list[str], jobs: int) -> Iterator[Result]:
 
 
 def settle(
-    result: Result, args: argparse.Namespace, claimed: dict[str, str]
+    result: Result, args: argparse.Namespace, folder: files.OutputDir, claimed: dict[str, str]
 ) -> tuple[str, str | None, str]:
     """Status, output path and detail of one result; writes the output in write mode."""
     extraction = result.extraction
@@ -155,7 +155,7 @@ def settle(
     output, clash = claim(extraction, claimed)
     data = result.text.encode("utf-8")
     try:
-        existing = files.read_existing(args.output_dir, output)
+        existing = folder.read(output)
         if args.check:
             if existing is None:
                 return "missing", output, "output missing"
@@ -165,7 +165,7 @@ def settle(
         if args.dry_run:
             return "would-convert", output, ""
         if existing != data:
-            files.write(args.output_dir, output, data)
+            folder.write(output, data)
     except (OSError, files.UnsafePathError) as error:
         return "failed", output, str(error)
     return "converted", output, clash
@@ -267,9 +267,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     sources = sources[: args.limit] if args.limit is not None else sources
     header(args, found, out)
     outcomes: list[Outcome] = []
+    output_dir = files.OutputDir(args.output_dir)
     claimed: dict[str, str] = {}
     for i, result in enumerate(results(args.input_dir, sources, args.jobs), 1):
-        status, output, detail = settle(result, args, claimed)
+        status, output, detail = settle(result, args, output_dir, claimed)
         outcome = Outcome(result.extraction.source, status, output, detail, result)
         outcomes.append(outcome)
         print(log_line(i, len(sources), outcome), file=out, flush=True)

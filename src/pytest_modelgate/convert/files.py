@@ -31,7 +31,11 @@ def discover(input_dir: Path, output_dir: Path, pattern: str) -> list[str]:
         )
         for name in sorted(names):
             path = here / name
-            if fnmatch.fnmatchcase(name, pattern) and path.is_file() and not inside(path, out):
+            if not fnmatch.fnmatchcase(name, pattern) or not path.is_file():
+                continue
+            # Only a link can lead a file found here into the output folder (os.walk does not
+            # follow linked folders), so only links are resolved.
+            if not (path.is_symlink() and inside(path, out)):
                 found.append(path.relative_to(root).as_posix())
     return sorted(found)
 
@@ -54,32 +58,44 @@ def _safe_part(part: str) -> str:
     return "_" if cleaned.strip(".") == "" else cleaned
 
 
-def target(output_dir: Path, relpath: str) -> Path:
-    """The path of ``relpath`` in ``output_dir``; raises ``UnsafePathError`` outside it."""
-    root = output_dir.resolve()
-    path = root.joinpath(*relpath.split("/"))
-    if not inside(path.parent, root) or path.name in ("", ".", ".."):
-        raise UnsafePathError(f"{relpath!r} would be written outside {str(output_dir)!r}")
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise UnsafePathError(f"{relpath!r} exists and is not a plain file: not replaced")
-    return path
+class OutputDir:
+    """The output folder of one run: every path in it is checked to stay inside it (resolved
+    once per folder: a run writes a thousand files into a handful of folders)."""
 
+    def __init__(self, path: Path) -> None:
+        self.shown = str(path)
+        self.root = path.resolve()
+        self._inside: set[Path] = set()
 
-def read_existing(output_dir: Path, relpath: str) -> bytes | None:
-    path = target(output_dir, relpath)
-    return path.read_bytes() if path.exists() else None
+    def target(self, relpath: str) -> Path:
+        """The path of ``relpath``; raises ``UnsafePathError`` outside the folder or where
+        something not a plain file (a link, a folder) stands."""
+        path = self.root.joinpath(*relpath.split("/"))
+        parent = path.parent
+        if parent not in self._inside:
+            if not inside(parent, self.root) or path.name in ("", ".", ".."):
+                raise UnsafePathError(f"{relpath!r} would be written outside {self.shown!r}")
+            if parent.is_dir():
+                self._inside.add(parent)  # a folder not made yet is checked again once it is
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise UnsafePathError(f"{relpath!r} exists and is not a plain file: not replaced")
+        return path
 
+    def read(self, relpath: str) -> bytes | None:
+        path = self.target(relpath)
+        return path.read_bytes() if path.exists() else None
 
-def write(output_dir: Path, relpath: str, data: bytes) -> None:
-    """Write ``data`` to ``relpath`` in ``output_dir`` atomically (temporary file, replace)."""
-    path = target(output_dir, relpath)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path = target(output_dir, relpath)  # again: a folder made above may not move it out
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "xb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    def write(self, relpath: str, data: bytes) -> None:
+        """Write ``data`` to ``relpath`` atomically (a temporary file, then a replace)."""
+        path = self.target(relpath)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path = self.target(relpath)  # again: the folders just made must not lead out
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(temporary, "xb") as stream:
+                stream.write(data)
+            os.replace(temporary, path)
+        finally:
+            if temporary.exists():
+                temporary.unlink()
