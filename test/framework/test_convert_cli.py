@@ -68,6 +68,7 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
     assert others == before
     report = json.loads((project / "report.json").read_text())
     assert report["summary"] == {"converted": CONVERTED, "skipped": FOUND - CONVERTED}
+    assert report["transformers_registry"] == "5.24.0"
     entries = {e["source"]: e for e in report["files"]}
     assert entries["test_hf_clip.py"]["task"] == "zero-shot-image-classification"
     assert any("does not fit clip" in r for r in entries["test_hf_clip.py"]["reasons"])

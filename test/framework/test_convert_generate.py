@@ -54,6 +54,7 @@ def test_golden(source: str) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+    compile(text, golden.name, "exec")
 
 
 def test_goldens_have_no_strays() -> None:

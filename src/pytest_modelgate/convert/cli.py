@@ -239,6 +239,7 @@ def report(args: argparse.Namespace, found: int, outcomes: list[Outcome]) -> dic
         )
     return {
         "schema": REPORT_SCHEMA,
+        "transformers_registry": registry_index().transformers_version,
         "input_dir": str(args.input_dir),
         "output_dir": str(args.output_dir),
         "pattern": args.pattern,
