@@ -231,12 +231,12 @@ def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_pattern_and_report_fields(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    shutil.copy(project / "test/test_hf_gpt2.py", project / "test/legacy_gpt2.py")
+    shutil.copy(project / "test/test_hf_gpt2.py", project / "test/legacy_one.py")
     args = ["convert", "--pattern", "legacy_*.py", "--dry-run", "--report", "out/r.json"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Pattern: legacy_*.py" in out
-    assert "[1/1] 🔎 Would convert legacy_gpt2.py → test_hf_legacy_gpt2_improved.py" in out
+    assert "[1/1] 🔎 Would convert legacy_one.py → test_hf_legacy_one_improved.py" in out
     report = json.loads((project / "out/r.json").read_text())
     assert (report["mode"], report["pattern"]) == ("dry-run", "legacy_*.py")
     assert (report["files_found"], report["limit"]) == (1, None)

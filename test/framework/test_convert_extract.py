@@ -38,7 +38,7 @@ CONVERTED = [
         # a task the model cannot serve: the best supported one instead
         "test_hf_clip.py ast clip openai/clip-vit-base-patch32 zero-shot-image-classification"
         " zero-shot-image-classification",
-        # the file name is no model type: the model class is
+        # a family name that ends in its model type
         "test_hf_flan_t5.py ast t5 google/flan-t5-small text2text-generation seq2seq-lm",
         # the file name's leading part is the model type
         "test_hf_bert_base_uncased.py ast bert google-bert/bert-base-uncased fill-mask fill-mask",
@@ -217,6 +217,12 @@ def test_is_checkpoint_id(value: str, ok: bool) -> None:
         ("xlm_roberta", "xlm-roberta"),
         ("Wav2Vec2", "wav2vec2"),
         ("BLENDERBOT_SMALL", "blenderbot-small"),
+        ("bert_base_uncased", "bert"),
+        ("flan_t5", "t5"),
+        ("codellama", "llama"),
+        ("distilgpt2", "gpt2"),
+        ("api_integration", None),
+        ("decoder-only", None),
         ("no-such-model", None),
     ],
 )

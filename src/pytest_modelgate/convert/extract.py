@@ -687,11 +687,11 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
         found = index.by_norm.get(normalize(fact.value))
         if found is not None:
             return found, fact.source
-    found = _leading_match(re.split(r"[-_.]+", name), "_", index)
+    found = _name_match(re.split(r"[-_.]+", name), "_", index)
     if found is not None:
         return found, "file name"
     for fact in facts.test_classes:
-        found = _leading_match(_CAMEL.findall(fact.value), "", index)
+        found = _name_match(_CAMEL.findall(fact.value), "", index)
         if found is not None:
             return found, fact.source
     for fact in facts.classes:
@@ -703,17 +703,26 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
     for fact in _ranked(facts.ids, ID_RANKS):
         if is_checkpoint_id(fact.value):
             basename = fact.value.rsplit("/", 1)[-1]
-            found = _leading_match(re.split(r"[-_.]+", basename), "-", index)
+            found = _name_match(re.split(r"[-_.]+", basename), "-", index)
             if found is not None:
                 return found, "model id"
     return None, ""
 
 
-def _leading_match(parts: list[str], joiner: str, index: Index) -> str | None:
-    """The longest run of leading ``parts`` that names a model type."""
+def _name_match(parts: list[str], joiner: str, index: Index) -> str | None:
+    """The model type a compound name is made of: the longest run of leading ``parts``
+    (``bert_base_uncased``), else of trailing ones (``flan_t5``), else the longest type of four
+    letters or more that ends it (``codellama``, ``distilgpt2``)."""
     parts = [p for p in parts if p]
-    for end in range(len(parts), 0, -1):
-        found = index.by_norm.get(normalize(joiner.join(parts[:end])))
+    runs = [parts[:end] for end in range(len(parts), 0, -1)]
+    runs += [parts[start:] for start in range(1, len(parts))]
+    for run in runs:
+        found = index.by_norm.get(normalize(joiner.join(run)))
+        if found is not None:
+            return found
+    whole = normalize("".join(parts))
+    for start in range(1, len(whole) - 3):
+        found = index.by_norm.get(whole[start:])
         if found is not None:
             return found
     return None

@@ -1,4 +1,4 @@
-"""Legacy test whose file name is no model type: the model class tells."""
+"""Legacy test named after a fine-tuned family: its model type ends the name."""
 from transformers import AutoTokenizer, T5ForConditionalGeneration
 
 
