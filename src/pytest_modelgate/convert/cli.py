@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from itertools import repeat
 from pathlib import Path
@@ -270,11 +271,19 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     outcomes: list[Outcome] = []
     output_dir = files.OutputDir(args.output_dir)
     claimed: dict[str, str] = {}
-    for i, result in enumerate(results(args.input_dir, sources, args.jobs), 1):
-        status, output, detail = settle(result, args, output_dir, claimed)
-        outcome = Outcome(result.extraction.source, status, output, detail, result)
-        outcomes.append(outcome)
-        print(log_line(i, len(sources), outcome), file=out, flush=True)
+    try:
+        for i, result in enumerate(results(args.input_dir, sources, args.jobs), 1):
+            status, output, detail = settle(result, args, output_dir, claimed)
+            outcome = Outcome(result.extraction.source, status, output, detail, result)
+            outcomes.append(outcome)
+            print(log_line(i, len(sources), outcome), file=out, flush=True)
+    except BrokenProcessPool:
+        print(
+            f"modelgate convert: a worker process died after {len(outcomes)} files; "
+            "the outputs written so far are kept (rerun with --jobs 1 to see which file)",
+            file=sys.stderr,
+        )
+        return 2
     footer(outcomes, out)
     if args.report is not None:
         args.report.parent.mkdir(parents=True, exist_ok=True)
