@@ -61,7 +61,9 @@ def test_converted_modules_collect_without_torch(
 def test_converted_modules_are_gated(pytester: pytest.Pytester, converted: Path) -> None:
     result = pytester.runpytest_subprocess("-q", "-rs", str(converted / "test_hf_bert_improved.py"))
     result.assert_outcomes(skipped=TESTS * DEVICES)
-    result.stdout.fnmatch_lines(["*heavy imports: none", "*model test: run with --run-model-tests*"])
+    result.stdout.fnmatch_lines(
+        ["*heavy imports: none", "*model test: run with --run-model-tests*"]
+    )
 
 
 def test_markers_select_converted_modules(pytester: pytest.Pytester, converted: Path) -> None:
