@@ -28,6 +28,8 @@ from pytest_modelgate.models.catalog import (
 # Bytes read of a file. No test script is that big: what lies beyond is data, and an unbounded
 # read or scan of a huge file would cost minutes and gigabytes for nothing.
 READ_LIMIT = 1 << 20
+# The first line of every module ``generate`` writes: such a file is an output, never an input.
+GENERATED_MARK = '"""Model tests converted from a legacy script by ``modelgate convert``.'
 BINARY_PROBE = 8192
 
 # Names (of variables, arguments, keywords and dict keys) whose string value is a fact.
@@ -602,6 +604,8 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
         return Extraction(source, name, "none", skip_reason="binary file, not Python source")
     if not text.strip():
         return Extraction(source, name, "none", skip_reason="empty file")
+    if text.startswith(GENERATED_MARK):
+        return Extraction(source, name, "none", skip_reason="written by modelgate convert")
     parser, facts = scan(text, index, truncated=truncated)
     reasons = [f"over {READ_LIMIT >> 20} MiB: only the start was read"] if truncated else []
     model_type, evidence = choose_model_type(name, facts, index)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from pytest_modelgate.convert.extract import Extraction, identifier
+from pytest_modelgate.convert.extract import GENERATED_MARK, Extraction, identifier
 from pytest_modelgate.models.catalog import CATEGORIES
 
 
@@ -24,8 +24,8 @@ def module_filename(model_name: str, number: int = 1) -> str:
     return f"test_hf_{identifier(model_name) or 'model'}{suffix}_improved.py"
 
 
-HEADER = '''\
-"""Model tests converted from a legacy script by ``modelgate convert``.
+HEADER = f'''\
+{GENERATED_MARK}
 
 Generated: change the legacy script (or the converter) and convert again rather than editing
 this file. The checks come from ``pytest_modelgate.models.checks``; without
