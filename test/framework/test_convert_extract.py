@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from pytest_modelgate.convert import extract as ex
 from pytest_modelgate.convert.extract import Found, extract
+from pytest_modelgate.convert.generate import generate
 
 LEGACY = Path(__file__).parent / "convert_fixtures" / "legacy"
 
@@ -312,3 +314,31 @@ def test_a_converted_module_is_never_an_input() -> None:
     golden = LEGACY.parent / "golden" / "test_hf_bert_improved.py"
     found = extract("test_hf_bert_improved.py", golden.read_bytes())
     assert found.skip_reason == "written by modelgate convert"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mangled_files_never_break_the_converter(seed: int) -> None:
+    """Legacy files broken further at random (seeded): lines dropped, doubled, dedented, cut,
+    stray quotes and brackets. Extraction never raises and what it converts generates."""
+    rng = random.Random(seed)
+    sources = sorted(p for p in LEGACY.rglob("test_hf_*.py") if p.stat().st_size < 10_000)
+    for path in sources:
+        lines = path.read_bytes().splitlines(keepends=True)
+        for _ in range(rng.randint(1, 8)):
+            if not lines:
+                break
+            i = rng.randrange(len(lines))
+            edit = rng.choice(["drop", "double", "dedent", "cut", "junk"])
+            if edit == "drop":
+                del lines[i]
+            elif edit == "double":
+                lines.insert(i, lines[i])
+            elif edit == "dedent":
+                lines[i] = lines[i].lstrip()
+            elif edit == "cut":
+                lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
+            else:
+                lines.insert(i, rng.choice([b'"', b"'''", b"(", b"}", b"\\", b"{{x}}"]))
+        found = extract(path.name, b"".join(lines))
+        if found.is_model:
+            generate(found)  # raises GenerationError were the module not valid
