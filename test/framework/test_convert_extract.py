@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_modelgate.convert import extract as ex
+from pytest_modelgate.convert import scan
 from pytest_modelgate.convert.extract import Found, extract
 from pytest_modelgate.convert.generate import generate
 
@@ -209,7 +210,7 @@ def test_legacy_name_and_identifier(filename: str, name: str, ident: str) -> Non
     ],
 )
 def test_is_checkpoint_id(value: str, ok: bool) -> None:
-    assert ex.is_checkpoint_id(value) is ok
+    assert scan.is_checkpoint_id(value) is ok
 
 
 @pytest.mark.parametrize(
@@ -229,20 +230,20 @@ def test_is_checkpoint_id(value: str, ok: bool) -> None:
     ],
 )
 def test_model_type_from_the_file_name_is_tolerant(name: str, model_type: str | None) -> None:
-    found, evidence = ex.choose_model_type(name, ex.Facts(), ex.registry_index())
+    found, evidence = ex.choose_model_type(name, scan.Facts(), ex.registry_index())
     assert found == model_type
     assert evidence == ("file name" if model_type else "")
 
 
 def test_model_type_evidence_order() -> None:
-    facts = ex.Facts(
+    facts = scan.Facts(
         types=[Found("gpt2", "model_type field", (1, 0))],
         classes=[Found("BertConfig", "class name", (2, 0))],
     )
     index = ex.registry_index()
     assert ex.choose_model_type("vit", facts, index) == ("vit", "file name")
     assert ex.choose_model_type("custom", facts, index) == ("gpt2", "model_type field")
-    assert ex.choose_model_type("custom", ex.Facts(classes=facts.classes), index) == (
+    assert ex.choose_model_type("custom", scan.Facts(classes=facts.classes), index) == (
         "bert",
         "class name",
     )
@@ -305,8 +306,8 @@ def test_category_from_cues(text: str, category: str) -> None:
 
 
 def test_tokens_survive_unclosed_strings() -> None:
-    tokens = ex.regex_tokens('x = "unclosed\nMODEL_ID = "gpt2"\n"""never closed')
-    strings = [ex.string_value(t) for t in tokens if t.kind == "string"]
+    tokens = scan.regex_tokens('x = "unclosed\nMODEL_ID = "gpt2"\n"""never closed')
+    strings = [scan.string_value(t) for t in tokens if t.kind == "string"]
     assert "gpt2" in strings
 
 
