@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -343,3 +344,18 @@ def test_mangled_files_never_break_the_converter(seed: int) -> None:
         found = extract(path.name, b"".join(lines))
         if found.is_model:
             generate(found)  # raises GenerationError were the module not valid
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda data: data.replace(b"\n", b"\r\n"),
+        lambda data: b"\xef\xbb\xbf" + data,
+        lambda data: b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + data,
+    ],
+    ids=["crlf", "bom", "latin-1"],
+)
+def test_line_endings_and_encodings(encode: Callable[[bytes], bytes]) -> None:
+    data = encode((LEGACY / "test_hf_bert.py").read_bytes())
+    found = extract("test_hf_bert.py", data)
+    assert (found.model_type, found.model_id) == ("bert", "google-bert/bert-base-uncased")
