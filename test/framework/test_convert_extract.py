@@ -308,7 +308,7 @@ def test_category_from_cues(text: str, category: str) -> None:
 
 def test_tokens_survive_unclosed_strings() -> None:
     tokens = scan.regex_tokens('x = "unclosed\nMODEL_ID = "gpt2"\n"""never closed')
-    strings = [scan.string_value(t) for t in tokens if t.kind == "string"]
+    strings = [scan.string_value(t) for t in tokens if t[scan.KIND] == "string"]
     assert "gpt2" in strings
 
 

@@ -13,7 +13,7 @@ import ast
 import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from pytest_modelgate.models.catalog import TASK_HEADS
 
@@ -300,29 +300,32 @@ def _entry(node: ast.Dict) -> bool:
     return bool(keys & {"description", "class", "task", "model_type", "architecture"})
 
 
-class Tok(NamedTuple):
-    """A token of the fallback scan: kind is ``name``, ``string`` or ``op``; pos an offset."""
+# A token of the fallback scan: (kind, text, offset), kind ``name``, ``string`` or ``op``. Plain
+# tuples: a legacy suite is thousands of tokens per file, and a named tuple costs twice the time.
+Tok = tuple[str, str, int]
+KIND: Final = 0
+TEXT: Final = 1
+OFFSET: Final = 2
 
-    kind: str
-    text: str
-    pos: tuple[int, int]
-
+# Names whose ``name = "value"`` is a fact; other assignments are passed over unread.
+BOUND_NAMES = ID_NAMES | TASK_NAMES | TASKS_NAMES | TYPE_NAMES | CLASS_NAMES
 
 _PLAIN_STRING = re.compile(r"""[uU]?(?:"([^"\\\n]*)"|'([^'\\\n]*)')""")
 
 
 def string_value(tok: Tok) -> str | None:
     """The value of a plain string literal (no bytes, no f-strings), else None."""
-    if tok.kind != "string":
+    kind, text, _ = tok
+    if kind != "string":
         return None
-    plain = _PLAIN_STRING.fullmatch(tok.text)
+    plain = _PLAIN_STRING.fullmatch(text)
     if plain is not None:
         return plain.group(1) if plain.group(1) is not None else plain.group(2)
-    prefix = tok.text[: len(tok.text) - len(tok.text.lstrip("rRbBuUfF"))].lower()
-    if "b" in prefix or "f" in prefix or len(tok.text) > 4096:
+    prefix = text[: len(text) - len(text.lstrip("rRbBuUfF"))].lower()
+    if "b" in prefix or "f" in prefix or len(text) > 4096:
         return None
     try:
-        value = ast.literal_eval(tok.text)
+        value = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     return value if isinstance(value, str) else None
@@ -333,17 +336,17 @@ _LEXER = re.compile(
     |(?P<string>[rRbBuUfF]{0,2}(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''
         |"(?:[^"\\\r\n]|\\.){0,4096}"|'(?:[^'\\\r\n]|\\.){0,4096}'))
     |(?P<name>[^\W\d]\w*)
-    |(?P<op>[()\[\]{}:=,.])""",
+    |(?P<op>[()\[\]{}:=])""",
     re.VERBOSE,
 )
 
 
 def regex_tokens(text: str) -> list[Tok]:
-    """Tokens of any text whatsoever: strings (triple-quoted too), names and the brackets,
-    colons, commas, dots and ``=`` the scan needs; everything else is passed over. Unlike
-    ``tokenize`` it cannot stop at an error: an unclosed quote is one more character."""
+    """Tokens of any text whatsoever: strings (triple-quoted too), names, brackets, colons and
+    ``=``; everything else is passed over. Unlike ``tokenize`` it cannot stop at an error: an
+    unclosed quote is one more character."""
     return [
-        Tok(kind, match.group(), (match.start(), 0))
+        (kind, match.group(), match.start())
         for match in _LEXER.finditer(text)
         if (kind := match.lastgroup or "comment") != "comment"
     ]
@@ -355,32 +358,32 @@ _OPENERS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 def facts_from_tokens(toks: list[Tok], classes: Container[str]) -> Facts:
     facts = Facts()
     count = len(toks)
-    for i, tok in enumerate(toks):
-        nxt = toks[i + 1].text if i + 1 < count else ""
-        if tok.kind == "name":
-            text = tok.text
-            if text == "class" and i + 1 < count and toks[i + 1].kind == "name":
-                facts.add_class_def(nxt, toks[i + 1].pos)
+    for i, (kind, text, offset) in enumerate(toks):
+        nxt = toks[i + 1][TEXT] if i + 1 < count else ""
+        if kind == "name":
+            if text == "class" and i + 1 < count and toks[i + 1][KIND] == "name":
+                facts.add_class_def(nxt, (toks[i + 1][OFFSET], 0))
             elif text == "from_pretrained" and nxt == "(":
                 _tok_value(toks[i + 2 : i + 3], facts.ids, "from_pretrained call")
             elif text == "pipeline" and nxt == "(":
                 _tok_value(toks[i + 2 : i + 3], facts.tasks, "pipeline call")
                 _tok_pipeline_kwargs(toks, i + 2, facts)
-            elif nxt == "=" and (i + 2 >= count or toks[i + 2].text != "="):
-                _tok_bind(text, toks, i + 2, facts, default=_in_signature(toks, i))
-            elif text == "or" and i > 0 and toks[i - 1].kind == "name" and i + 1 < count:
+            elif nxt == "=":
+                if text.lower() in BOUND_NAMES and (i + 2 >= count or toks[i + 2][TEXT] != "="):
+                    _tok_bind(text, toks, i + 2, facts, default=_in_signature(toks, i))
+            elif text == "or" and i > 0 and toks[i - 1][KIND] == "name" and i + 1 < count:
                 value = string_value(toks[i + 1])
                 if value is not None:
-                    facts.add_named(toks[i - 1].text, value, tok.pos, default=True)
-            else:
-                facts.add_identifier(text, tok.pos, classes)
-        elif tok.kind == "string" and nxt == ":":
-            key = string_value(tok)
+                    facts.add_named(toks[i - 1][TEXT], value, (offset, 0), default=True)
+            elif text[0].isupper():
+                facts.add_identifier(text, (offset, 0), classes)
+        elif kind == "string" and nxt == ":":
+            key = string_value(toks[i])
             if key is None:
                 continue
-            if i + 2 < count and toks[i + 2].text == "{" and registry_key(key):
+            if i + 2 < count and toks[i + 2][TEXT] == "{" and registry_key(key):
                 facts.has_registry = True
-                facts.ids.append(Found(key, "registry key", tok.pos))
+                facts.ids.append(Found(key, "registry key", (offset, 0)))
             else:
                 _tok_bind(key, toks, i + 2, facts, default=False)
     return facts
@@ -389,7 +392,7 @@ def facts_from_tokens(toks: list[Tok], classes: Container[str]) -> Facts:
 def _tok_value(toks: list[Tok], into: list[Found], source: str) -> None:
     value = string_value(toks[0]) if toks else None
     if value is not None:
-        into.append(Found(value, source, toks[0].pos))
+        into.append(Found(value, source, (toks[0][OFFSET], 0)))
 
 
 def _tok_bind(name: str, toks: list[Tok], start: int, facts: Facts, *, default: bool) -> None:
@@ -398,40 +401,40 @@ def _tok_bind(name: str, toks: list[Tok], start: int, facts: Facts, *, default: 
         return
     value = string_value(toks[start])
     if value is not None:
-        facts.add_named(name, value, toks[start].pos, default=default)
-    elif name.lower() in TASKS_NAMES and toks[start].text in ("[", "("):
+        facts.add_named(name, value, (toks[start][OFFSET], 0), default=default)
+    elif name.lower() in TASKS_NAMES and toks[start][TEXT] in ("[", "("):
         for tok in toks[start + 1 : start + 64]:
-            if tok.text in ("]", ")"):
+            if tok[TEXT] in ("]", ")"):
                 break
             task = string_value(tok)
             if task is not None:
-                facts.tasks.append(Found(task, "recommended_tasks", tok.pos))
+                facts.tasks.append(Found(task, "recommended_tasks", (tok[OFFSET], 0)))
 
 
 def _tok_pipeline_kwargs(toks: list[Tok], start: int, facts: Facts) -> None:
     depth = 1
     for i in range(start, min(len(toks), start + 256)):
-        text = toks[i].text
+        kind, text, offset = toks[i]
         depth += _OPENERS.get(text, 0)
         if depth == 0:
             return
-        if depth == 1 and toks[i].kind == "name" and i + 2 < len(toks) and toks[i + 1].text == "=":
+        if depth == 1 and kind == "name" and i + 2 < len(toks) and toks[i + 1][TEXT] == "=":
             value = string_value(toks[i + 2])
             if value is not None and text == "model":
-                facts.ids.append(Found(value, "pipeline call", toks[i].pos))
+                facts.ids.append(Found(value, "pipeline call", (offset, 0)))
             elif value is not None and text == "task":
-                facts.tasks.append(Found(value, "pipeline call", toks[i].pos))
+                facts.tasks.append(Found(value, "pipeline call", (offset, 0)))
 
 
 def _in_signature(toks: list[Tok], i: int) -> bool:
     """True when the name at ``i`` is a parameter of a ``def`` (its ``=`` is a default)."""
     depth = 0
     for j in range(i - 1, max(-1, i - 64), -1):
-        text = toks[j].text
+        text = toks[j][TEXT]
         if text in (")", "]", "}"):
             depth += 1
         elif text in ("(", "[", "{"):
             if depth == 0:
-                return j >= 2 and toks[j - 2].text == "def"
+                return j >= 2 and toks[j - 2][TEXT] == "def"
             depth -= 1
     return False
