@@ -96,15 +96,15 @@ def coverage(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
-def bench(session: nox.Session) -> None:
-    """Measure the plugin's overhead and the baseline engine, printing figures and ratios."""
-    session.install("-e", ".", "pytest-xdist")
-    session.run("python", "bench/overhead.py", *session.posargs)
-    session.run("python", "bench/convert.py")
-
-
-@nox.session(default=False)
 def convert(session: nox.Session) -> None:
     """Convert legacy test_hf_*.py scripts to gated tests: nox -s convert -- ARGS."""
     session.install("-e", ".")
     session.run("modelgate", "convert", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Measure the plugin's overhead and the baseline engine, printing figures and ratios."""
+    session.install("-e", ".", "pytest-xdist")
+    session.run("python", "bench/convert.py")
+    session.run("python", "bench/overhead.py", *session.posargs)
