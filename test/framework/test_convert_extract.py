@@ -225,6 +225,8 @@ def test_is_checkpoint_id(value: str, ok: bool) -> None:
         ("flan_t5", "t5"),
         ("codellama", "llama"),
         ("distilgpt2", "gpt2"),
+        ("llamaguard", "llama"),
+        ("llama2", "llama"),
         ("api_integration", None),
         ("decoder-only", None),
         ("no-such-model", None),

@@ -287,7 +287,8 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
 def _name_match(parts: list[str], joiner: str, index: Index) -> str | None:
     """The model type a compound name is made of: the longest run of leading ``parts``
     (``bert_base_uncased``), else of trailing ones (``flan_t5``), else the longest type of four
-    letters or more that ends it (``codellama``, ``distilgpt2``)."""
+    letters or more that ends or starts it (``codellama``, ``distilgpt2``, ``llamaguard``), else
+    the name less a version (``llama2``)."""
     parts = [p for p in parts if p]
     runs = [parts[:end] for end in range(len(parts), 0, -1)]
     runs += [parts[start:] for start in range(1, len(parts))]
@@ -296,8 +297,11 @@ def _name_match(parts: list[str], joiner: str, index: Index) -> str | None:
         if found is not None:
             return found
     whole = normalize("".join(parts))
-    for start in range(1, len(whole) - 3):
-        found = index.by_norm.get(whole[start:])
+    pieces = [whole[start:] for start in range(1, len(whole) - 3)]
+    pieces += [whole[:end] for end in range(len(whole) - 1, 3, -1)]
+    pieces.append(re.sub(r"v?\d+$", "", whole))
+    for piece in pieces:
+        found = index.by_norm.get(piece)
         if found is not None:
             return found
     return None
