@@ -181,23 +181,24 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
     reasons = [f"over {READ_LIMIT >> 20} MiB: only the start was read"] if truncated else []
     model_type, evidence = choose_model_type(name, facts, index)
     model_id = choose_model_id(facts, reasons)
+    # Class names and ids alone may be a helper's; a model test also has a test's shape.
+    weak = model_type is None or evidence in ("class name", "model id")
     has_shape = bool(facts.test_classes or facts.has_registry or _declares_id(facts))
-    if (model_type is None and not has_shape) or not identifier(name):
+    if (weak and not has_shape) or not identifier(name):
         return Extraction(source, name, parser, skip_reason=no_model_reason(name, facts))
     if model_type is None:
-        return _unknown_type(source, name, parser, facts, model_id, text, reasons)
-    if evidence in ("class name", "model id") and not has_shape:
-        return Extraction(source, name, parser, skip_reason=no_model_reason(name, facts))
-    reasons.insert(0, f"model type {model_type!r} from the {evidence}")
-    heads = index.heads[model_type]
-    category = index.categories[model_type]
-    task, head = choose_task(model_type, heads, facts.tasks, reasons, category=category)
+        model_type, task, head, category = unknown_type(name, facts, text, index, reasons)
+    else:
+        reasons.insert(0, f"model type {model_type!r} from the {evidence}")
+        heads = index.heads[model_type]
+        category = index.categories[model_type]
+        task, head = choose_task(model_type, heads, facts.tasks, reasons, category=category)
     return Extraction(
         source,
         name,
         parser,
         model_type=model_type,
-        known_type=True,
+        known_type=model_type in index.heads,
         model_id=model_id,
         task=task,
         head=head,
@@ -206,43 +207,27 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
     )
 
 
-def _unknown_type(
-    source: str,
-    name: str,
-    parser: str,
-    facts: Facts,
-    model_id: str | None,
-    text: str,
-    reasons: list[str],
-) -> Extraction:
-    """A model test whose model type the registry lacks: converted, named after the file."""
+def unknown_type(
+    name: str, facts: Facts, text: str, index: Index, reasons: list[str]
+) -> tuple[str, str, str, str]:
+    """Model type, task, head and category of a model test whose type the registry lacks:
+    the declared type or the file's name, its first pipeline task, the category of that task
+    (or of the file's words, for plain feature extraction). The tests of such a module are
+    strict expected failures, with the first reason as theirs."""
     declared = [f.value for f in facts.types if _TYPE_NAME.fullmatch(f.value)]
     model_type = declared[0] if declared else name
-    index = registry_index()
     reasons.insert(
         0,
         f"model type {model_type!r} is not in the transformers "
         f"{index.transformers_version} registry",
     )
-    tasks = [t for t in (task_name(f.value) for f in _ranked(facts.tasks, TASK_RANKS)) if t]
+    tasks = [task_name(f.value) for f in _ranked(facts.tasks, TASK_RANKS)]
     task = next((t for t in tasks if t in TASK_HEADS), "feature-extraction")
-    head = TASK_HEADS[task][0]
-    category = categorize(TASK_HEADS[task]) if task != "feature-extraction" else "text"
+    category = categorize(TASK_HEADS[task])
     if category == "text" and task in ("feature-extraction", "image-feature-extraction"):
         category = category_from_cues(text)
         reasons.append(f"category {category!r} from the file's content")
-    return Extraction(
-        source,
-        name,
-        parser,
-        model_type=model_type,
-        known_type=False,
-        model_id=model_id,
-        task=task,
-        head=head,
-        category=category,
-        reasons=tuple(reasons),
-    )
+    return model_type, task, TASK_HEADS[task][0], category
 
 
 def _declares_id(facts: Facts) -> bool:
