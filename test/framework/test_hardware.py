@@ -120,6 +120,8 @@ def test_each_worker_gets_its_own_gpu(
         """
     )
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")
+    # when this suite itself runs under xdist, the inner controller must not look like a worker
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     result = pytester.runpytest_subprocess("-n", "2", "--gpu-per-worker")
     result.assert_outcomes(passed=8)
     seen = {p.stem: p.read_text() for p in pytester.path.glob("gw*.gpu")}
