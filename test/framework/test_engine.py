@@ -144,6 +144,20 @@ def test_slowdown_fails_the_seed_test_and_is_reported(
     assert report["counts"]["regression"] == 1
 
 
+def test_update_accepts_a_slowdown_in_the_seed_test(
+    seed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed.runpytest("--update-baselines").assert_outcomes(passed=3)
+    monkeypatch.setenv("SLOW_MODELS", "model_1")
+    result = seed.runpytest("--update-baselines", "--baseline-report=r.json")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["model_1 *inference_time *regression (updated)"])
+    report = json.loads((seed.path / "r.json").read_text())
+    assert report["results"][0]["model"] == "model_1"
+    assert report["results"][0]["updated"] is True
+    seed.runpytest().assert_outcomes(passed=3)  # the slower figures are the baseline now
+
+
 def test_xdist_workers_send_everything_to_the_controller(
     seed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
