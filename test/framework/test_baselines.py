@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import multiprocessing
 import os
 from pathlib import Path
@@ -166,6 +167,9 @@ def _documents() -> list[Any]:
         ("samples", []),
         ("samples", [1, -1]),
         ("samples", [1, False]),
+        ("samples", [1.0, math.nan]),
+        ("samples", [math.nan, 1.0]),
+        ("inference_time_mean", math.nan),
         ("threads", 1.5),
         ("threads", 2.0),
         ("threads", 0),
@@ -194,7 +198,11 @@ def test_compiled_checks_agree_with_jsonschema() -> None:
     check = schema.compile_schema(schema.shipped_schema())
     documents = _documents()
     for document in documents:
-        assert check(document) == validator.is_valid(document), document
+        if "nan" in repr(document):  # jsonschema lets NaN through; JSON cannot hold it anyway
+            assert not check(document)
+            assert schema.problem(document) is not None
+        else:
+            assert check(document) == validator.is_valid(document), document
     assert sum(1 for d in documents if validator.is_valid(d)) >= 4
 
 
