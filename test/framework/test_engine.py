@@ -421,3 +421,38 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def test_pytest_config_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_settings(pytest_config):
+            print("SETTINGS", pytest_config.baseline_tolerance, pytest_config.update_baselines,
+                  pytest_config.run_model_tests, pytest_config.baselines_dir.name,
+                  pytest_config.fail_on_regression)
+        """
+    )
+    result = pytester.runpytest("-s", "--baseline-tolerance=0.3", "--baselines-dir=perf")
+    result.stdout.fnmatch_lines(["*SETTINGS 0.3 False False perf False*"])
+
+
+STANDALONE = """
+from pytest_modelgate import ModelTestUtils, PerformanceTestUtils
+
+def model(n):
+    return sum(i % 7 for i in range(n))
+
+stats = ModelTestUtils.measure_inference_time(model, 30_000)
+first = PerformanceTestUtils.check_performance_regression("solo", stats, update_baseline=True)
+second = PerformanceTestUtils.check_performance_regression("solo", stats)
+print(first["verdict"], second["verdict"], second["has_baseline"])
+"""
+
+
+def test_seed_helpers_outside_pytest(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", STANDALONE], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["new", "ok", "True"]
+    assert list(entries(tmp_path / "baselines")) == ["solo"]
