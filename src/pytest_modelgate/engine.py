@@ -165,7 +165,6 @@ class BaselinePlugin:
         if workerinput is not None:
             share = hardware.thread_share(hardware.cpu_count(), self.workers)
             self.threads = hardware.cap_threads(share, os.environ)
-            hardware.pin_worker_gpu(str(workerinput.get("workerid", "")), os.environ)
         self.store = Store(settings.baselines_dir)
         self.records: list[dict[str, Any]] = []
         self.messages: list[str] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import MutableMapping
 from types import ModuleType
 
 DEVICE_MARKERS = ("cpu", "cuda", "mps")
@@ -94,40 +94,3 @@ def current_threads(torch: ModuleType | None) -> int:
         return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
     except ValueError:
         return cpu_count()
-
-
-# GPUs: each xdist worker takes one, where there are several.
-NVIDIA_GPUS = "/proc/driver/nvidia/gpus"
-
-
-def visible_gpus(environ: Mapping[str, str], gpus_dir: str = NVIDIA_GPUS) -> list[str]:
-    """The CUDA devices this process may use, without importing torch: the entries of an outer
-    ``CUDA_VISIBLE_DEVICES``, else one index per GPU the NVIDIA driver lists (Linux)."""
-    outer = environ.get("CUDA_VISIBLE_DEVICES")
-    if outer is not None:
-        return [d.strip() for d in outer.split(",") if d.strip()]
-    try:
-        count = len(os.listdir(gpus_dir))
-    except OSError:
-        return []
-    return [str(i) for i in range(count)]
-
-
-def worker_gpu(worker_index: int, gpus: Sequence[str]) -> str | None:
-    """The GPU of worker ``worker_index`` (round robin), or None when there are fewer than two."""
-    if len(gpus) < 2:
-        return None
-    return gpus[worker_index % len(gpus)]
-
-
-def pin_worker_gpu(worker_id: str, environ: MutableMapping[str, str]) -> str | None:
-    """Give xdist worker ``gw<N>`` its own GPU through ``CUDA_VISIBLE_DEVICES`` (set before torch
-    is imported); returns the device chosen, or None when left alone."""
-    if not worker_id.startswith("gw") or not worker_id[2:].isdigit():
-        return None
-    if "torch" in sys.modules:
-        return None  # too late: torch has read the variable already
-    gpu = worker_gpu(int(worker_id[2:]), visible_gpus(environ))
-    if gpu is not None:
-        environ["CUDA_VISIBLE_DEVICES"] = gpu
-    return gpu

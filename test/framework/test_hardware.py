@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fnmatch import fnmatch
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -102,28 +101,3 @@ def test_cap_threads_sets_variables_and_respects_the_user() -> None:
     user = {"OMP_NUM_THREADS": "1"}
     assert hardware.cap_threads(4, user) == 1
     assert user["MKL_NUM_THREADS"] == "4"
-
-
-def test_visible_gpus(tmp_path: Path) -> None:
-    assert hardware.visible_gpus({"CUDA_VISIBLE_DEVICES": "2, 5"}) == ["2", "5"]
-    assert hardware.visible_gpus({"CUDA_VISIBLE_DEVICES": ""}) == []
-    for name in ("0000:01:00.0", "0000:41:00.0", "0000:81:00.0"):
-        (tmp_path / name).mkdir()
-    assert hardware.visible_gpus({}, str(tmp_path)) == ["0", "1", "2"]
-    assert hardware.visible_gpus({}, str(tmp_path / "absent")) == []
-
-
-@pytest.mark.parametrize(
-    ("index", "gpus", "expected"),
-    [(0, ["0", "1"], "0"), (1, ["0", "1"], "1"), (2, ["0", "1"], "0"), (3, ["4", "6"], "6"),
-     (0, ["0"], None), (1, [], None)],
-)  # fmt: skip
-def test_worker_gpu(index: int, gpus: list[str], expected: str | None) -> None:
-    assert hardware.worker_gpu(index, gpus) == expected
-
-
-def test_pin_worker_gpu_respects_the_outer_list() -> None:
-    environ = {"CUDA_VISIBLE_DEVICES": "3,7"}
-    assert hardware.pin_worker_gpu("gw1", environ) == "7"
-    assert environ["CUDA_VISIBLE_DEVICES"] == "7"
-    assert hardware.pin_worker_gpu("master", {"CUDA_VISIBLE_DEVICES": "3,7"}) is None
