@@ -234,11 +234,20 @@ class BaselinePlugin:
     def _write_updates(self) -> bool:
         """Write this run's updates, one locked save per device file; True when one failed."""
         updates: dict[str, dict[str, baselines.Entry]] = {}
+        tests: dict[tuple[str, str], set[str]] = {}
         for record in self.records:
-            if record["load_error"] and record["load_error"] not in self.messages:
+            if record["load_error"]:
                 self.messages.append(f"baseline file unusable: {record['load_error']}")
+            key = (record["model"], record["device"])
+            tests.setdefault(key, set()).add(str(record["result"]["test"]))
             if record["update"]:
                 updates.setdefault(record["device"], {})[record["model"]] = record["entry"]
+        for (model, device), names in sorted(tests.items()):
+            if len(names) > 1:
+                self.messages.append(
+                    f"{model} ({device}) was measured by {len(names)} tests; a baseline keeps "
+                    f"one: give each test its own model name ({', '.join(sorted(names))})"
+                )
         failed = False
         for device, entries in sorted(updates.items()):
             try:

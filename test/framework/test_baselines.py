@@ -106,6 +106,23 @@ def test_unusable_files_are_named_and_left_alone(tmp_path: Path, data: bytes, pr
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
 
 
+def test_interrupted_write_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    baselines.save(tmp_path, "cpu", {"bert": entry()})
+    before = (tmp_path / "cpu.json").read_bytes()
+
+    def interrupted(src: object, dst: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        baselines.save(tmp_path, "cpu", {"gpt2": entry()})
+    monkeypatch.undo()
+    assert (tmp_path / "cpu.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cpu.json.lock", "cpu.json"]
+
+
 def test_invalid_updates_are_refused(tmp_path: Path) -> None:
     with pytest.raises(baselines.BaselineFileError, match="refusing to write invalid"):
         baselines.save(tmp_path, "cpu", {"bert": entry(mean=0.0)})

@@ -229,6 +229,21 @@ def test_update_does_not_fail_and_rewrites(
     assert sorted(after) == ["alpha", "beta", "gamma"]
 
 
+def test_one_name_measured_twice_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_same_name(model_benchmark, n):
+            model_benchmark("shared", abs, -n, warmup_runs=0, test_runs=3)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["shared (cpu) was measured by 2 tests; a baseline keeps one*"])
+
+
 def test_bad_marker_is_a_clear_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
