@@ -108,3 +108,4 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".", "pytest-xdist")
     session.run("python", "bench/convert.py")
     session.run("python", "bench/overhead.py", *session.posargs)
+    session.run("python", "bench/baselines.py")

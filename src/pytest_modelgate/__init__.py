@@ -1,10 +1,36 @@
 """pytest-modelgate: gate, parallelise and performance-check ML model tests.
 
-Importing this package must stay cheap: nothing here imports torch or transformers.
+Importing this package must stay cheap: nothing here imports torch or transformers, and the
+seed-compatible helpers load on first use.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from pytest_modelgate.compat import ModelTestUtils, PerformanceTestUtils
+    from pytest_modelgate.engine import PerformanceRegressionWarning
+
+_LAZY = {
+    "ModelTestUtils": "pytest_modelgate.compat",
+    "PerformanceTestUtils": "pytest_modelgate.compat",
+    "PerformanceRegressionWarning": "pytest_modelgate.engine",
+}
+
+__all__ = [
+    "ModelTestUtils",
+    "PerformanceRegressionWarning",
+    "PerformanceTestUtils",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pytest_modelgate' has no attribute {name!r}")

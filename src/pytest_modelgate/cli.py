@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from pytest_modelgate import __version__
+from pytest_modelgate import __version__, baselines_cli
 from pytest_modelgate.convert import cli as convert_cli
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Subcommands register here: each module's ``register(subparsers)`` sets ``func``.
+    baselines_cli.register(subparsers)
     convert_cli.register(subparsers)
     return parser
 

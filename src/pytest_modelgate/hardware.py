@@ -6,6 +6,9 @@ torch is imported lazily, only when a test that needs a device is about to run.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from collections.abc import MutableMapping
 from types import ModuleType
 
 DEVICE_MARKERS = ("cpu", "cuda", "mps")
@@ -42,6 +45,55 @@ def probe(device: str) -> str | None:
     if device == "cpu":
         return None
     return unavailable_reason(device, _import_torch())
+
+
+# Threads: each xdist worker takes its share of the cores, so workers do not oversubscribe them.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on (its affinity where the platform says), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def thread_share(cpus: int, workers: int) -> int:
+    """Threads per worker: ``cpus // workers``, at least 1."""
+    if cpus < 1 or workers < 1:
+        raise ValueError(f"need cpus >= 1 and workers >= 1, got {cpus} and {workers}")
+    return max(1, cpus // workers)
+
+
+def cap_threads(threads: int, environ: MutableMapping[str, str]) -> int:
+    """Cap this process to ``threads``: the OMP/MKL variables (for a torch not yet imported,
+    unless the user set them) and ``torch.set_num_threads`` when torch is already loaded.
+
+    Returns the cap in effect (the user's ``OMP_NUM_THREADS`` when it was set).
+    """
+    for name in THREAD_VARIABLES:
+        environ.setdefault(name, str(threads))
+    try:
+        effective = int(environ["OMP_NUM_THREADS"])
+    except ValueError:
+        effective = threads
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(max(1, effective))
+    return max(1, effective)
+
+
+def current_threads(torch: ModuleType | None) -> int:
+    """The thread count measurements run with: torch's when loaded, else the cap or the CPUs."""
+    if torch is None:
+        torch = sys.modules.get("torch")
+    if torch is not None:
+        return int(torch.get_num_threads())
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return cpu_count()
 
 
 def worker_index(worker_id: str | None) -> int | None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate import gating, hardware
+from pytest_modelgate import engine, gating, hardware
+from pytest_modelgate.compat import config_fixture, model_benchmark
 from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
     DEFAULT_TOLERANCE,
@@ -18,6 +19,7 @@ from pytest_modelgate.settings import (
 SETTINGS_KEY = pytest.StashKey[Settings]()
 DEVICE_REASONS_KEY = pytest.StashKey[dict[str, "str | None"]]()
 GATE_KEY = pytest.StashKey["Gate"]()
+FIXTURES = (model_benchmark, config_fixture)  # fixtures of the plugin, found in this module
 WORKEROUTPUT_GATED = "modelgate_gated"
 
 MARKERS = {
@@ -122,6 +124,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(gate, "modelgate-gate")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(gate), "modelgate-xdist")
+    engine.register(config, settings)
 
 
 class Gate:

@@ -83,6 +83,27 @@ def test_device_markers_in_a_real_run(pytester: pytest.Pytester) -> None:
 
 
 @pytest.mark.parametrize(
+    ("cpus", "workers", "threads"), [(2, 2, 1), (16, 4, 4), (3, 2, 1), (2, 8, 1), (8, 1, 8)]
+)
+def test_thread_share(cpus: int, workers: int, threads: int) -> None:
+    assert hardware.thread_share(cpus, workers) == threads
+
+
+def test_thread_share_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="workers >= 1"):
+        hardware.thread_share(4, 0)
+
+
+def test_cap_threads_sets_variables_and_respects_the_user() -> None:
+    environ: dict[str, str] = {}
+    assert hardware.cap_threads(3, environ) == 3
+    assert environ == {"OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": "3"}
+    user = {"OMP_NUM_THREADS": "1"}
+    assert hardware.cap_threads(4, user) == 1
+    assert user["MKL_NUM_THREADS"] == "4"
+
+
+@pytest.mark.parametrize(
     ("worker_id", "index"), [("gw0", 0), ("gw12", 12), (None, None), ("master", None), ("gw", None)]
 )
 def test_worker_index(worker_id: str | None, index: int | None) -> None:

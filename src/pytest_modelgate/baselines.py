@@ -1,0 +1,321 @@
+"""The baseline store: one JSON file per device, validated on every load, written atomically.
+
+A file is ``<folder>/<device>.json``: ``{"schema_version": 1, "device": ..., "entries": {model:
+entry}}``; the JSON Schema ships next to this module. Writes take a lock, re-read the file, merge
+only the given entries, write a temporary file in the same folder, fsync it and ``os.replace``
+it over the old one: a reader, a concurrent writer or a Ctrl-C sees the old file or the new one,
+never half of one. Keys are sorted and the formatting fixed, so equal content is equal bytes
+(an update that changes nothing writes nothing). A leftover lock file never blocks (the lock is
+an OS lock on the file, released when its process dies); leftover temporary files are removed by
+the next writer, under the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import stat
+import statistics
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pytest_modelgate import schema
+from pytest_modelgate.measure import normalised_of
+
+SCHEMA_VERSION = 1
+LOCK_TIMEOUT_S = 60.0
+DEFAULT_MODE = 0o644
+
+Entry = dict[str, Any]
+
+
+class BaselineFileError(Exception):
+    """A baseline file that cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def file_for(folder: Path, device: str) -> Path:
+    """The file holding ``device``'s baselines (``cuda:1`` shares ``cuda.json``)."""
+    return folder / f"{device_family(device)}.json"
+
+
+def device_family(device: str) -> str:
+    """``cuda:1`` → ``cuda``: baselines are kept per kind of device, not per index."""
+    return device.split(":", 1)[0].strip().lower()
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a valid number here")
+
+
+def parse(data: bytes, path: Path) -> dict[str, Entry]:
+    """The entries of a baseline file's bytes; raises ``BaselineFileError`` naming ``path``."""
+    try:
+        document = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as error:
+        raise BaselineFileError(path, f"not UTF-8 text ({error.reason})") from None
+    except ValueError as error:
+        raise BaselineFileError(path, f"not valid JSON (truncated or corrupt?): {error}") from None
+    if isinstance(document, dict) and document.get("schema_version") != SCHEMA_VERSION:
+        found = document.get("schema_version", "missing")
+        raise BaselineFileError(
+            path,
+            f"unknown schema_version {found!r} (this pytest-modelgate reads {SCHEMA_VERSION})",
+        )
+    trouble = schema.problem(document)
+    if trouble is not None:
+        raise BaselineFileError(path, trouble)
+    entries: dict[str, Entry] = document["entries"]
+    return entries
+
+
+def load(path: Path) -> dict[str, Entry]:
+    """The entries of the file at ``path`` (none when it does not exist), validated."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise BaselineFileError(path, f"cannot be read: {error.strerror or error}") from None
+    return parse(data, path)
+
+
+def encode(device: str, entries: Mapping[str, Entry]) -> bytes:
+    """The stable bytes of a baseline file: sorted keys, one line per entry, final newline.
+
+    One line per model keeps a review diff to the models that changed.
+    """
+    lines = [
+        f"    {json.dumps(name)}: {json.dumps(entries[name], sort_keys=True, allow_nan=False)}"
+        for name in sorted(entries)
+    ]
+    body = ",\n".join(lines)
+    entries_text = f"{{\n{body}\n  }}" if lines else "{}"
+    return (
+        f'{{\n  "device": {json.dumps(device)},\n  "entries": {entries_text},\n'
+        f'  "schema_version": {SCHEMA_VERSION}\n}}\n'
+    ).encode()
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What one save did to one file."""
+
+    path: Path
+    added: tuple[str, ...]
+    replaced: tuple[str, ...]
+    written: bool
+
+
+def save(folder: Path, device: str, updates: Mapping[str, Entry]) -> SaveResult:
+    """Merge ``updates`` into ``device``'s file under its lock, atomically.
+
+    Raises ``BaselineFileError`` when the existing file is unusable (it is left untouched) or
+    when the folder cannot be written.
+    """
+    family = device_family(device)
+    path = file_for(folder, family)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(path):
+            _remove_leftovers(path)
+            try:
+                old_bytes: bytes | None = path.read_bytes()
+            except FileNotFoundError:
+                old_bytes = None
+            entries = parse(old_bytes, path) if old_bytes is not None else {}
+            _check_updates(family, updates, path)
+            added = tuple(sorted(k for k in updates if k not in entries))
+            replaced = tuple(sorted(k for k in updates if k in entries))
+            merged = {**entries, **updates}
+            new_bytes = encode(family, merged)
+            if new_bytes == old_bytes:
+                return SaveResult(path, (), (), written=False)
+            _replace(path, new_bytes)
+    except OSError as error:
+        raise BaselineFileError(
+            path, f"cannot be written: {error.strerror or error}; nothing was changed"
+        ) from None
+    return SaveResult(path, added, replaced, written=True)
+
+
+def _check_updates(device: str, updates: Mapping[str, Entry], path: Path) -> None:
+    document = {"schema_version": SCHEMA_VERSION, "device": device, "entries": dict(updates)}
+    trouble = schema.problem(document)
+    if trouble is not None:
+        raise BaselineFileError(path, f"refusing to write invalid baselines: {trouble}")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import filelock  # only writers need it; keeps the plugin's import cheap
+
+    lock = filelock.FileLock(path.with_name(f".{path.name}.lock"), timeout=LOCK_TIMEOUT_S)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise BaselineFileError(
+            path, f"still locked by another run after {LOCK_TIMEOUT_S:.0f} s; nothing was changed"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Remove temporary files of ``path`` left by killed writers (we hold the only lock)."""
+    for leftover in path.parent.glob(f"{_temp_prefix(path)}*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _replace(path: Path, data: bytes) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = DEFAULT_MODE & ~umask
+    fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+TIME_KEYS = (
+    "inference_time_mean",
+    "inference_time_median",
+    "inference_time_min",
+    "inference_time_max",
+    "inference_time_std",
+)
+SIGNIFICANT_DIGITS = 6
+
+
+def make_entry(
+    stats: Mapping[str, Any],
+    *,
+    device: str,
+    test: str | None,
+    fingerprint: Mapping[str, Any] | None,
+    when: str,
+) -> Entry:
+    """The stored form of checked timing ``stats`` (see ``measure.check_stats``)."""
+    entry: Entry = {"device": device, "timestamp": when, "source": "measured"}
+    if test is not None:
+        entry["test"] = test
+    if fingerprint is not None:
+        entry["fingerprint"] = dict(fingerprint)
+    for key in (*TIME_KEYS, "memory_peak_mb"):
+        if key in stats:
+            entry[key] = _significant(stats[key])
+    for key in ("samples", "cpu_samples", "reference_samples"):
+        if stats.get(key):
+            entry[key] = [_significant(v) for v in stats[key]]
+    if stats.get("clock") in ("cpu", "wall"):
+        entry["clock"] = stats["clock"]
+    norm = normalised_of(entry)
+    if norm:
+        entry["normalised_median"] = _significant(statistics.median(norm))
+    if "memory_source" in stats:
+        entry["memory_source"] = str(stats["memory_source"])
+    if "threads" in stats:
+        entry["threads"] = int(stats["threads"])
+    if stats.get("metrics"):
+        entry["metrics"] = {str(k): _significant(v) for k, v in stats["metrics"].items()}
+    return entry
+
+
+def _significant(value: float) -> float:
+    return float(f"{float(value):.{SIGNIFICANT_DIGITS}g}")
+
+
+def timestamp() -> str:
+    """Now, in UTC, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# -- the environment fingerprint ---------------------------------------------------------------
+
+#: fields whose difference makes a comparison inconclusive
+COMPARED_FIELDS = ("machine", "gpu", "python", "torch", "transformers", "threads", "workers")
+
+
+def fingerprint(device: str, threads: int, workers: int) -> dict[str, str | int | None]:
+    """Where a measurement was taken: the machine, the versions that matter, threads, workers."""
+    gpu = None
+    torch = sys.modules.get("torch")
+    if torch is not None and device_family(device) == "cuda" and torch.cuda.is_available():
+        index = device.split(":", 1)[1] if ":" in device else None
+        gpu = str(torch.cuda.get_device_name(int(index) if index else None))
+    return {
+        "machine": _cpu_model(),
+        "gpu": gpu,
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "torch": _version("torch"),
+        "transformers": _version("transformers"),
+        "threads": threads,
+        "workers": workers,
+        "platform": f"{platform.system()}-{platform.machine()}",
+    }
+
+
+@cache
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+@cache
+def _version(distribution: str) -> str | None:
+    from importlib import metadata  # slow to import; only measuring tests need it
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None

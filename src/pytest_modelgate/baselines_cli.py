@@ -1,0 +1,156 @@
+"""``modelgate baselines import FILE``: bring the seed's single-file baselines into the store.
+
+The seed kept every model and device in one file: ``{"BERT_cpu": {"inference_time_mean": ...,
+"memory_peak_mb": ..., "timestamp": ..., "device": "cpu"}}``. Each usable entry becomes an
+``imported`` entry of its device's file (threshold-only comparisons until the next
+``--update-baselines`` records samples); anything else is skipped with its reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pytest_modelgate import baselines
+
+DEVICE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What one seed file gives: entries per device, and (key, reason) for what it skips."""
+
+    entries: Mapping[str, Mapping[str, baselines.Entry]]
+    skipped: tuple[tuple[str, str], ...]
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _timestamp(value: object) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if _positive(value):
+        return datetime.fromtimestamp(float(value), timezone.utc).isoformat()  # type: ignore[arg-type]
+    return None
+
+
+def convert_entry(key: str, raw: object) -> tuple[str, str, baselines.Entry] | str:
+    """(model, device, entry) for one seed entry, or the reason it cannot be taken."""
+    if not isinstance(raw, dict):
+        return f"expected an object, got {type(raw).__name__}"
+    device = raw.get("device")
+    if device is None and "_" in key:
+        device = key.rsplit("_", 1)[1]
+    if not isinstance(device, str) or not DEVICE_PATTERN.match(baselines.device_family(device)):
+        return f"no usable device (got {device!r})"
+    family = baselines.device_family(device)
+    model = key[: -len(device) - 1] if key.endswith(f"_{device}") else key
+    if not model:
+        return "no model name"
+    mean = raw.get("inference_time_mean")
+    if not _positive(mean):
+        return f"inference_time_mean must be a finite number above zero, got {mean!r}"
+    when = _timestamp(raw.get("timestamp"))
+    if when is None:
+        return f"no usable timestamp (got {raw.get('timestamp')!r})"
+    entry: baselines.Entry = {
+        "device": family,
+        "timestamp": when,
+        "source": "imported",
+        "inference_time_mean": float(mean),  # type: ignore[arg-type]
+    }
+    memory = raw.get("memory_peak_mb")
+    if memory is not None:
+        if not _positive(memory):
+            return f"memory_peak_mb must be a finite number above zero, got {memory!r}"
+        entry["memory_peak_mb"] = float(memory)
+    return model, family, entry
+
+
+def convert(document: object) -> Converted:
+    """Convert a parsed seed file; raises ValueError when it is not a seed file at all."""
+    if not isinstance(document, dict):
+        raise ValueError(
+            f"expected a JSON object of MODEL_DEVICE keys, got {type(document).__name__}"
+        )
+    entries: dict[str, dict[str, baselines.Entry]] = {}
+    skipped: list[tuple[str, str]] = []
+    for key in sorted(document):
+        converted = convert_entry(key, document[key])
+        if isinstance(converted, str):
+            skipped.append((key, converted))
+            continue
+        model, device, entry = converted
+        if model in entries.get(device, {}):
+            skipped.append((key, f"{model} on {device} appears twice; the first is kept"))
+            continue
+        entries.setdefault(device, {})[model] = entry
+    return Converted(entries, tuple(skipped))
+
+
+def run_import(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    folder = Path(args.baselines_dir)
+    try:
+        document = json.loads(source.read_text("utf-8"), parse_constant=lambda c: math.nan)
+        converted = convert(document)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        print(f"modelgate baselines import: {source}: {error}", file=sys.stderr)
+        return 1
+    skipped = list(converted.skipped)
+    status = 0
+    for device, entries in sorted(converted.entries.items()):
+        try:
+            existing = baselines.load(baselines.file_for(folder, device))
+            take = {m: e for m, e in entries.items() if args.replace or m not in existing}
+            for model in sorted(set(entries) - set(take)):
+                skipped.append(
+                    (f"{model}_{device}", "already in the store (--replace to overwrite)")
+                )
+            result = baselines.save(folder, device, take) if take else None
+        except baselines.BaselineFileError as error:
+            print(f"modelgate baselines import: {error}", file=sys.stderr)
+            status = 1
+            continue
+        if result is not None:
+            names = ", ".join(sorted(take))
+            print(f"took {len(take)} into {result.path}: {names}")
+    for key, reason in skipped:
+        print(f"skipped {key}: {reason}")
+    if not converted.entries and not skipped:
+        print(f"{source}: no entries")
+    return status
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``baselines import`` to the ``modelgate`` command line."""
+    parser = subparsers.add_parser("baselines", help="manage performance baselines")
+    commands = parser.add_subparsers(dest="baselines_command", metavar="COMMAND", required=True)
+    importer = commands.add_parser(
+        "import", help="import the seed's single-file baselines (MODEL_DEVICE keys)"
+    )
+    importer.add_argument("file", metavar="FILE", help="the seed baselines JSON file")
+    importer.add_argument(
+        "--baselines-dir",
+        default="baselines",
+        metavar="PATH",
+        help="the store to import into (default: baselines)",
+    )
+    importer.add_argument(
+        "--replace", action="store_true", help="overwrite entries already in the store"
+    )
+    importer.set_defaults(func=run_import)

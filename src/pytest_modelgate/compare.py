@@ -1,0 +1,372 @@
+"""Verdicts: one measurement against its baseline.
+
+The regression rule (DESIGN.md): a time metric regressed only when its median is above
+baseline * (1 + tolerance), the estimated slowdown is above an absolute floor, and a one-sided
+Mann-Whitney U test on the samples says the difference is significant. Time is judged on the
+normalised samples (each run divided by the reference workload beside it) where both sides have
+them, so that a busy machine does not look like slow code. A difference that passes the
+threshold but not the test is ``inconclusive``. Memory has its own tolerance and floor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pytest_modelgate.measure import normalised_of
+
+OK = "ok"
+REGRESSION = "regression"
+IMPROVEMENT = "improvement"
+NEW = "new"
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (REGRESSION, INCONCLUSIVE, NEW, IMPROVEMENT, OK)  # most urgent first
+
+TIME = "inference_time"
+MEMORY = "memory_peak_mb"
+DEFAULT_MEMORY_TOLERANCE = 0.25
+TIME_FLOOR_S = 0.001
+MEMORY_FLOOR_MB = 32.0
+ALPHA = 0.01
+#: above this many pairs the U test uses the normal approximation instead of the exact counts
+EXACT_LIMIT = 400
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How strict one comparison is."""
+
+    tolerance: float = 0.20
+    memory_tolerance: float = DEFAULT_MEMORY_TOLERANCE
+    time_floor_s: float = TIME_FLOOR_S
+    memory_floor_mb: float = MEMORY_FLOOR_MB
+    alpha: float = ALPHA
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric of one check: the figures, the change and its verdict."""
+
+    metric: str
+    baseline: float
+    current: float
+    change_percent: float
+    threshold_percent: float
+    verdict: str
+    higher_is_better: bool = False
+    raw_change_percent: float | None = None
+    p_value: float | None = None
+    note: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MetricResult:
+        return cls(
+            metric=data["metric"],
+            baseline=data["baseline"],
+            current=data["current"],
+            change_percent=data["change_percent"],
+            threshold_percent=data["threshold"],
+            verdict=data["verdict"],
+            higher_is_better=data["higher_is_better"],
+            raw_change_percent=data["raw_change_percent"],
+            p_value=data["p_value"],
+            note=data["note"],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "baseline": self.baseline,
+            "current": self.current,
+            "change_percent": round(self.change_percent, 2),
+            "raw_change_percent": _round(self.raw_change_percent),
+            "threshold": round(self.threshold_percent, 2),
+            "higher_is_better": self.higher_is_better,
+            "p_value": _round(self.p_value, 6),
+            "verdict": self.verdict,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict on one model and device."""
+
+    model: str
+    device: str
+    verdict: str
+    message: str
+    metrics: tuple[MetricResult, ...] = ()
+    test: str | None = None
+    #: this measurement replaces the baseline (``--update-baselines``): the verdict describes
+    #: the change being recorded, and is neither warned about nor failed
+    updated: bool = False
+
+    @property
+    def has_baseline(self) -> bool:
+        return self.verdict != NEW
+
+    @property
+    def regressions(self) -> tuple[MetricResult, ...]:
+        return tuple(m for m in self.metrics if m.verdict == REGRESSION)
+
+    @property
+    def improvements(self) -> tuple[MetricResult, ...]:
+        return tuple(m for m in self.metrics if m.verdict == IMPROVEMENT)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        metrics = tuple(MetricResult.from_dict(m) for m in data["metrics"])
+        return cls(
+            data["model"],
+            data["device"],
+            data["verdict"],
+            data["message"],
+            metrics,
+            data["test"],
+            data.get("updated", False),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "device": self.device,
+            "verdict": self.verdict,
+            "message": self.message,
+            "test": self.test,
+            "updated": self.updated,
+            "metrics": [m.as_dict() for m in self.metrics],
+        }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def higher_is_better(metric: str) -> bool:
+    """Throughput-like metrics (``*throughput*``, ``*_per_s``, ``*_per_second``) grow better."""
+    name = metric.lower()
+    return "throughput" in name or name.endswith(("_per_s", "_per_second", "_per_sec"))
+
+
+def time_center(stats: Mapping[str, Any]) -> float:
+    """The raw time figure of ``stats``: the median of its samples, else its median or mean."""
+    samples = stats.get("samples")
+    if samples:
+        return float(statistics.median(samples))
+    return float(stats.get("inference_time_median") or stats["inference_time_mean"])
+
+
+def compare_time(base: Mapping[str, Any], current: Mapping[str, Any], rule: Rule) -> MetricResult:
+    """The time verdict: threshold, absolute floor and one-sided U test (see module doc)."""
+    base_raw, cur_raw = time_center(base), time_center(current)
+    raw_ratio = cur_raw / base_raw
+    base_norm, cur_norm = normalised_of(base), normalised_of(current)
+    note = ""
+    if base_norm and cur_norm and base.get("clock") == current.get("clock"):
+        a, b = base_norm, cur_norm
+        ratio = statistics.median(b) / statistics.median(a)
+        note = "judged on normalised samples"
+    elif base.get("samples") and current.get("samples"):
+        a, b = list(base["samples"]), list(current["samples"])
+        ratio = raw_ratio
+        note = "judged on raw samples (one side has no reference runs)"
+    else:
+        a, b = [], []
+        ratio = raw_ratio
+        note = "threshold only: the baseline has no samples"
+    slower = ratio > 1 + rule.tolerance
+    faster = ratio < 1 / (1 + rule.tolerance)
+    above_floor = abs(base_raw * (ratio - 1)) > rule.time_floor_s
+    p_value = None
+    if (slower or faster) and above_floor and len(a) >= 2 and len(b) >= 2:
+        p_value = mann_whitney_greater(b, a) if slower else mann_whitney_greater(a, b)
+    significant = p_value is None or p_value < rule.alpha
+    if slower and above_floor:
+        verdict = REGRESSION if significant else INCONCLUSIVE
+        if not significant:
+            note = f"slower but not significant (p={p_value:.3g}): too noisy to tell"
+    elif faster and above_floor and significant:
+        verdict = IMPROVEMENT
+    else:
+        verdict = OK
+    return MetricResult(
+        metric=TIME,
+        baseline=base_raw,
+        current=cur_raw,
+        change_percent=(ratio - 1) * 100,
+        threshold_percent=rule.tolerance * 100,
+        verdict=verdict,
+        raw_change_percent=(raw_ratio - 1) * 100,
+        p_value=p_value,
+        note=note,
+    )
+
+
+def compare_value(
+    metric: str, base: float, current: float, tolerance: float, floor: float
+) -> MetricResult:
+    """A single-value metric: beyond the tolerance (in its worse direction) and the floor."""
+    better_high = higher_is_better(metric)
+    ratio = current / base
+    worse = ratio < 1 / (1 + tolerance) if better_high else ratio > 1 + tolerance
+    better = ratio > 1 + tolerance if better_high else ratio < 1 / (1 + tolerance)
+    above_floor = abs(current - base) > floor
+    verdict = OK
+    if worse and above_floor:
+        verdict = REGRESSION
+    elif better and above_floor:
+        verdict = IMPROVEMENT
+    return MetricResult(
+        metric=metric,
+        baseline=base,
+        current=current,
+        change_percent=(ratio - 1) * 100,
+        threshold_percent=tolerance * 100,
+        verdict=verdict,
+        higher_is_better=better_high,
+    )
+
+
+def fingerprint_difference(
+    base: Mapping[str, Any] | None, current: Mapping[str, Any] | None, fields: Sequence[str]
+) -> list[str]:
+    """The fields of two fingerprints that differ (none when either side has no fingerprint)."""
+    if not base or not current:
+        return []
+    return [
+        f"{k}: {base.get(k)!r} -> {current.get(k)!r}"
+        for k in fields
+        if base.get(k) != current.get(k)
+    ]
+
+
+def compare(
+    model: str,
+    device: str,
+    current: Mapping[str, Any],
+    baseline: Mapping[str, Any] | None,
+    rule: Rule,
+    *,
+    fingerprint: Mapping[str, Any] | None = None,
+    fingerprint_fields: Sequence[str] = (),
+    load_error: str | None = None,
+    test: str | None = None,
+) -> Result:
+    """The verdict on ``current`` against ``baseline`` (None: no baseline yet)."""
+    label = f"{model} ({device})"
+    if load_error is not None:
+        message = f"{label}: inconclusive: baseline file unusable: {load_error}"
+        return Result(model, device, INCONCLUSIVE, message, test=test)
+    if baseline is None:
+        message = f"{label}: new: no baseline yet (record one with --update-baselines)"
+        return Result(model, device, NEW, message, test=test)
+
+    metrics = [compare_time(baseline, current, rule)]
+    if "memory_peak_mb" in baseline and "memory_peak_mb" in current:
+        memory = compare_value(
+            MEMORY,
+            float(baseline["memory_peak_mb"]),
+            float(current["memory_peak_mb"]),
+            rule.memory_tolerance,
+            rule.memory_floor_mb,
+        )
+        sources = (baseline.get("memory_source"), current.get("memory_source"))
+        if None not in sources and sources[0] != sources[1]:
+            why = f"memory measured differently: {sources[0]} vs {sources[1]}"
+            memory = _inconclusive(memory, why)
+        metrics.append(memory)
+    base_extra = baseline.get("metrics", {})
+    for name, value in sorted(current.get("metrics", {}).items()):
+        if name in base_extra:
+            base_value = float(base_extra[name])
+            metrics.append(compare_value(name, base_value, float(value), rule.tolerance, 0.0))
+
+    base_print = baseline.get("fingerprint")
+    differences = fingerprint_difference(base_print, fingerprint, fingerprint_fields)
+    if differences:
+        why = "measured elsewhere (" + "; ".join(differences) + ")"
+        metrics = [_inconclusive(m, why) for m in metrics]
+    verdict = overall([m.verdict for m in metrics])
+    return Result(model, device, verdict, _message(label, verdict, metrics), tuple(metrics), test)
+
+
+def _inconclusive(result: MetricResult, note: str) -> MetricResult:
+    return dataclasses.replace(result, verdict=INCONCLUSIVE, note=note)
+
+
+def overall(verdicts: Sequence[str]) -> str:
+    """The most urgent of ``verdicts`` (regression first); ``ok`` when there are none."""
+    for verdict in VERDICTS:
+        if verdict in verdicts:
+            return verdict
+    return OK
+
+
+def _message(label: str, verdict: str, metrics: Sequence[MetricResult]) -> str:
+    parts = []
+    for m in metrics:
+        part = f"{m.metric} {m.change_percent:+.1f}%"
+        if m.verdict != OK:
+            part += f" {m.verdict} (threshold {m.threshold_percent:.0f}%)"
+        if m.note and m.verdict != OK:
+            part += f" [{m.note}]"
+        parts.append(part)
+    return f"{label}: {verdict}: " + ", ".join(parts)
+
+
+# -- one-sided Mann-Whitney U, in pure Python ---------------------------------------------------
+
+
+def mann_whitney_greater(x: Sequence[float], y: Sequence[float]) -> float:
+    """p-value of the one-sided test that ``x`` tends to be greater than ``y``.
+
+    Exact (from the permutation distribution of U) for small samples without ties; otherwise
+    the normal approximation with tie and continuity corrections.
+    """
+    m, n = len(x), len(y)
+    if m == 0 or n == 0:
+        raise ValueError("both samples need at least one value")
+    u = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in x for b in y)
+    pooled = list(x) + list(y)
+    tied = len(set(pooled)) != len(pooled)
+    if not tied and m * n <= EXACT_LIMIT:
+        counts = _u_counts(m, n)
+        at_least = sum(counts[math.ceil(u) :])
+        return at_least / sum(counts)
+    mean = m * n / 2
+    ties = _tie_term(pooled)
+    variance = m * n / 12 * ((m + n + 1) - ties / ((m + n) * (m + n - 1)))
+    if variance <= 0:
+        return 1.0
+    z = (u - mean - 0.5) / math.sqrt(variance)
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _tie_term(values: Sequence[float]) -> float:
+    counts: dict[float, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return float(sum(t**3 - t for t in counts.values()))
+
+
+@cache
+def _u_counts(m: int, n: int) -> tuple[int, ...]:
+    """How many of the C(m+n, m) orderings give each U from 0 to m*n."""
+    if m == 0 or n == 0:
+        return (1,)
+    # an ordering ends with the largest value from x (it beats all n of y) or from y
+    with_x = _u_counts(m - 1, n)
+    with_y = _u_counts(m, n - 1)
+    size = m * n + 1
+    counts = [0] * size
+    for u, c in enumerate(with_x):
+        counts[u + n] += c
+    for u, c in enumerate(with_y):
+        counts[u] += c
+    return tuple(counts)

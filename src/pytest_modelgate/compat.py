@@ -1,0 +1,179 @@
+"""The seed's API, unchanged for its users: ``ModelTestUtils``, ``PerformanceTestUtils`` and the
+``pytest_config`` fixture; plus ``model_benchmark``, a fixture that measures and checks at once.
+
+Inside a test, the static helpers find their run through the test being run (set by the
+engine); outside pytest they read and write ``baselines/`` under the current folder directly.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_modelgate import baselines, compare, engine
+from pytest_modelgate.measure import measure
+from pytest_modelgate.settings import Settings
+
+STANDALONE_DIR = Path("baselines")
+
+
+def infer_device(model: object) -> str:
+    """The device of a torch module's first parameter (``cpu`` for anything else)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        for parameter in model.parameters():
+            return str(parameter.device)
+    return "cpu"
+
+
+class ModelTestUtils:
+    """Measuring helpers of the seed."""
+
+    @staticmethod
+    def measure_inference_time(
+        model: Callable[..., Any],
+        inputs: Any,
+        warmup_runs: int = 3,
+        test_runs: int = 10,
+        device: str | None = None,
+    ) -> dict[str, Any]:
+        """Time ``model`` on ``inputs``: ``inference_time_*`` (s), ``samples``, memory, threads.
+
+        A dict is passed as keywords, a tuple as positional arguments, anything else as the one
+        argument. A torch module runs in inference mode; CUDA is synchronised around each run.
+        """
+        where = device or infer_device(model)
+        stats = measure(model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=where)
+        return stats.as_dict()
+
+
+class PerformanceTestUtils:
+    """Baseline helpers of the seed."""
+
+    @staticmethod
+    def check_performance_regression(
+        model_name: str,
+        timing_stats: Mapping[str, Any],
+        device: str = "cpu",
+        tolerance: float = 0.2,
+        update_baseline: bool = False,
+    ) -> dict[str, Any]:
+        """Compare ``timing_stats`` with the baseline of ``model_name`` on ``device``.
+
+        Returns ``has_baseline``, ``verdict``, ``regressions`` and ``improvements`` (lists of
+        ``{metric, baseline, current, change_percent, threshold}``) and ``message``. In a pytest
+        run, ``--update-baselines`` (or ``update_baseline=True``) records the measurement, written
+        once at the end of the run; a ``baseline`` marker on the test overrides ``tolerance``.
+        """
+        item = engine.CURRENT_ITEM.get()
+        rule = engine.rule_for(item, float(tolerance))
+        if item is None:
+            result = _standalone(model_name, timing_stats, device, rule, update_baseline)
+        else:
+            plugin = engine.active_plugin(item.config)
+            update = bool(update_baseline) or plugin.settings.update_baselines
+            result = plugin.check(
+                item, model_name, timing_stats, device=device, rule=rule, update=update
+            )
+        return seed_dict(result)
+
+
+def seed_dict(result: compare.Result) -> dict[str, Any]:
+    """The seed's result dict for ``result``."""
+
+    def change(m: compare.MetricResult) -> dict[str, Any]:
+        return {
+            "metric": m.metric,
+            "baseline": m.baseline,
+            "current": m.current,
+            "change_percent": round(m.change_percent, 2),
+            "threshold": round(m.threshold_percent, 2),
+        }
+
+    # an update records the new figures: what changed is reported, not held against the test
+    return {
+        "model": result.model,
+        "device": result.device,
+        "has_baseline": result.has_baseline,
+        "verdict": result.verdict,
+        "updated": result.updated,
+        "regressions": [] if result.updated else [change(m) for m in result.regressions],
+        "improvements": [change(m) for m in result.improvements],
+        "metrics": [m.as_dict() for m in result.metrics],
+        "message": result.message,
+    }
+
+
+def _standalone(
+    model: str, stats: Mapping[str, Any], device: str, rule: compare.Rule, update: bool
+) -> compare.Result:
+    """Outside pytest: compare with ``./baselines`` and write at once when updating."""
+    folder = STANDALONE_DIR.resolve()
+    outcome = engine.check(
+        engine.Store(folder),
+        model,
+        stats,
+        device=device,
+        rule=rule,
+        update=update,
+        workers=1,
+        test=None,
+    )
+    engine.warn_if_regressed(outcome.result, update, stacklevel=3)
+    if update:
+        baselines.save(folder, outcome.record["device"], {model: outcome.record["entry"]})
+    return outcome.result
+
+
+# (named through ``name=``: pluggy takes a module attribute called ``pytest_*`` for a hook)
+@pytest.fixture(name="pytest_config")
+def config_fixture(request: pytest.FixtureRequest) -> Settings:
+    """This run's settings: ``baseline_tolerance``, ``update_baselines``, ``run_model_tests``,
+    ``baselines_dir``, ``fail_on_regression``, ``baseline_report``."""
+    return engine.active_plugin(request.config).settings
+
+
+class Benchmark:
+    """``model_benchmark(name, model, inputs, ...)``: measure, compare, record; the verdict."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.item = item
+
+    def __call__(
+        self,
+        name: str,
+        model: Callable[..., Any],
+        inputs: Any,
+        *,
+        device: str = "cpu",
+        warmup_runs: int = 3,
+        test_runs: int = 10,
+    ) -> compare.Result:
+        plugin = engine.active_plugin(self.item.config)
+        stats = measure(model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=device)
+        rule = engine.rule_for(self.item, plugin.settings.baseline_tolerance)
+        return plugin.check(
+            self.item,
+            name,
+            stats.as_dict(),
+            device=device,
+            rule=rule,
+            update=plugin.settings.update_baselines,
+        )
+
+
+@pytest.fixture
+def model_benchmark(request: pytest.FixtureRequest) -> Benchmark:
+    """Measure a model and check it against its baseline in one call.
+
+    ``model_benchmark(name, model, inputs, *, device="cpu", warmup_runs=3, test_runs=10)``
+    returns a ``compare.Result`` (``verdict``, ``message``, ``regressions``, ``metrics``,
+    ``updated``). A regression already warns, and fails the test with ``--fail-on-regression``:
+    a test need not assert on the verdict (under ``--update-baselines`` it describes the change
+    being recorded).
+    """
+    return Benchmark(request.node)

@@ -1,0 +1,303 @@
+"""Timing and peak memory of one model (or any callable), with raw samples kept.
+
+Each timed run is interleaved with a fixed pure-Python reference workload on the same thread;
+the ratio test / reference, pair by pair, cancels most of the noise of a shared machine (see
+"Noise cancelling" in DESIGN.md). Both raw and normalised figures are returned.
+
+The raw ``samples`` are wall-clock seconds. On the CPU the normalised figures use the process's
+CPU time (``time.process_time``) of each run and of each reference run: on a machine shared with
+other processes, wall time mostly measures how often the scheduler took the core away (a 1 ms
+reference run is rarely interrupted, a 10 ms test often), while CPU time measures the work, and
+the reference ratio then cancels what is left (clock frequency, a busy sibling core). On CUDA
+and MPS, where the work is not on this CPU, both are wall time. ``clock`` says which was used.
+A known limit: torch's OpenMP threads that spin after a parallel region count as CPU time too;
+under xdist each worker's threads are capped, which keeps that small.
+
+torch is imported only when the measured object is a torch module or the device is not the CPU:
+measuring a plain Python callable never imports it.
+
+Peak memory:
+
+- CUDA: the allocator's peak (``torch.cuda.reset_peak_memory_stats`` before the timed runs,
+  ``torch.cuda.max_memory_allocated`` after), in MiB.
+- CPU on Linux: the process's resident high-water mark, reset first by writing ``5`` to
+  ``/proc/self/clear_refs`` and read after from ``VmHWM`` in ``/proc/self/status``.
+- CPU elsewhere (or where ``clear_refs`` cannot be written): ``resource.getrusage`` ``ru_maxrss``,
+  the peak since the process started; it cannot be reset, so it over-states the peak of a test
+  run after a larger one. ``memory_source`` in the result says which method was used.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pytest_modelgate import hardware
+
+#: iterations of the reference loop: about 1-2 ms of pure Python on a current CPU
+REFERENCE_LOOPS = 20_000
+PROC_STATUS = Path("/proc/self/status")
+PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+class MeasurementError(ValueError):
+    """A measurement that cannot be trusted (NaN, inf, zero or negative): never stored."""
+
+
+def reference_workload(loops: int = REFERENCE_LOOPS) -> int:
+    """A fixed pure-Python loop, independent of the code under test."""
+    total = 0
+    for i in range(loops):
+        total += (i * i) % 7
+    return total
+
+
+@dataclass(frozen=True)
+class Stats:
+    """One measurement: raw and normalised time samples, peak memory, threads."""
+
+    samples: tuple[float, ...]
+    reference_samples: tuple[float, ...]
+    cpu_samples: tuple[float, ...]
+    clock: str
+    memory_peak_mb: float
+    memory_source: str
+    device: str
+    threads: int
+
+    @property
+    def normalised_samples(self) -> tuple[float, ...]:
+        """Each sample divided by the mean of the reference runs just before and after it."""
+        basis = self.cpu_samples if self.clock == "cpu" else self.samples
+        return tuple(normalise(basis, self.reference_samples) or ())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The seed-compatible dict: ``inference_time_*`` in seconds, samples, memory, device."""
+        samples = self.samples
+        stats = {
+            "inference_time_mean": statistics.fmean(samples),
+            "inference_time_median": statistics.median(samples),
+            "inference_time_min": min(samples),
+            "inference_time_max": max(samples),
+            "inference_time_std": statistics.pstdev(samples),
+            "samples": list(samples),
+            "reference_samples": list(self.reference_samples),
+            "normalised_samples": list(self.normalised_samples),
+            "clock": self.clock,
+            "memory_peak_mb": self.memory_peak_mb,
+            "memory_source": self.memory_source,
+            "device": self.device,
+            "threads": self.threads,
+        }
+        if self.clock == "cpu":
+            stats["cpu_samples"] = list(self.cpu_samples)
+        return stats
+
+
+def normalise(samples: Sequence[float], refs: Sequence[float]) -> list[float] | None:
+    """Samples divided by the mean of the reference runs just before and after each one.
+
+    None unless there is one more reference run than samples (they are interleaved).
+    """
+    if not samples or len(refs) != len(samples) + 1:
+        return None
+    return [s / ((refs[i] + refs[i + 1]) / 2) for i, s in enumerate(samples)]
+
+
+def normalised_of(stats: Mapping[str, Any]) -> list[float] | None:
+    """The normalised samples of a stats dict or stored entry (None without reference runs)."""
+    key = "cpu_samples" if stats.get("clock") == "cpu" else "samples"
+    return normalise(stats.get(key) or (), stats.get("reference_samples") or ())
+
+
+def check_stats(stats: Mapping[str, Any]) -> None:
+    """Refuse timing stats that must never be compared or stored; the error names the key."""
+    check_positive("inference_time_mean", stats.get("inference_time_mean"))
+    for key in ("inference_time_median", "inference_time_min", "inference_time_max"):
+        if key in stats:
+            check_positive(key, stats[key])
+    for key in ("samples", "cpu_samples", "reference_samples"):
+        values = stats.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, Sequence) or isinstance(values, str) or not values:
+            raise MeasurementError(f"{key}: expected a non-empty list of numbers, got {values!r}")
+        for i, value in enumerate(values):
+            check_positive(f"{key}[{i}]", value)
+    if "memory_peak_mb" in stats:
+        check_positive("memory_peak_mb", stats["memory_peak_mb"])
+    metrics = stats.get("metrics", {})
+    if not isinstance(metrics, Mapping):
+        raise MeasurementError(f"metrics: expected a mapping of name to number, got {metrics!r}")
+    for name, value in metrics.items():
+        check_positive(f"metrics[{name!r}]", value)
+
+
+def check_positive(name: str, value: object) -> float:
+    """``value`` as a float, refusing anything but a finite number above zero."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MeasurementError(f"{name}: expected a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number <= 0.0:
+        raise MeasurementError(f"{name}: expected a finite number above zero, got {value!r}")
+    return number
+
+
+def call_with(model: Callable[..., Any], inputs: Any) -> Any:
+    """Call ``model`` the seed's way: dict → keywords, tuple → positional, else one argument."""
+    if isinstance(inputs, Mapping):
+        return model(**inputs)
+    if isinstance(inputs, tuple):
+        return model(*inputs)
+    return model(inputs)
+
+
+def _torch_for(model: object, device: str) -> ModuleType | None:
+    """torch, when ``model`` is a torch module or ``device`` needs it; else None (no import)."""
+    torch = sys.modules.get("torch")
+    if torch is None and device == "cpu":
+        # A torch module cannot exist without torch imported, so there is nothing to import.
+        return None
+    if torch is None:
+        import torch  # only for non-CPU devices
+    return torch
+
+
+def measure(
+    model: Callable[..., Any],
+    inputs: Any,
+    *,
+    warmup_runs: int = 3,
+    test_runs: int = 10,
+    device: str = "cpu",
+) -> Stats:
+    """Time ``test_runs`` calls after ``warmup_runs``, interleaved with the reference workload."""
+    if warmup_runs < 0 or test_runs < 1:
+        raise ValueError(
+            f"need warmup_runs >= 0 and test_runs >= 1, not {warmup_runs}, {test_runs}"
+        )
+    torch = _torch_for(model, device)
+    is_module = torch is not None and isinstance(model, torch.nn.Module)
+    cuda = torch is not None and device.startswith("cuda")
+    sync = _synchronizer(torch, device)
+    context: Callable[[], AbstractContextManager[Any]] = (
+        torch.inference_mode if is_module and torch else nullcontext
+    )
+
+    with context():
+        for _ in range(warmup_runs):
+            call_with(model, inputs)
+        reference_workload()
+        sync()
+        memory = _MemoryProbe(torch if cuda else None)
+        ref_clock = time.process_time if device == "cpu" else time.perf_counter
+        samples: list[float] = []
+        cpu: list[float] = []
+        refs = [_timed(reference_workload, ref_clock)]
+        for _ in range(test_runs):
+            sync()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            call_with(model, inputs)
+            sync()
+            samples.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+            refs.append(_timed(reference_workload, ref_clock))
+        peak, source = memory.read()
+
+    threads = hardware.current_threads(torch)
+    for i, value in enumerate(samples):
+        check_positive(f"inference time sample {i}", value)
+    check_positive("peak memory (MiB)", peak)
+    # a CPU clock too coarse to see a run (some platforms tick every 15 ms) falls back to wall
+    clock = "cpu" if device == "cpu" and min(cpu) > 0 and min(refs) > 0 else "wall"
+    if clock == "wall" and device == "cpu":
+        refs = [_timed(reference_workload, time.perf_counter) for _ in refs]
+    return Stats(
+        samples=tuple(samples),
+        reference_samples=tuple(refs),
+        cpu_samples=tuple(cpu),
+        clock=clock,
+        memory_peak_mb=peak,
+        memory_source=source,
+        device=device,
+        threads=threads,
+    )
+
+
+def _no_sync() -> None:
+    return None
+
+
+def _synchronizer(torch: ModuleType | None, device: str) -> Callable[[], None]:
+    """Waits for queued kernels on CUDA and MPS, so a timed run ends when its work does."""
+    if torch is not None and device.startswith("cuda"):
+        return torch.cuda.synchronize  # type: ignore[no-any-return]
+    if torch is not None and device.startswith("mps"):
+        return torch.mps.synchronize  # type: ignore[no-any-return]
+    return _no_sync
+
+
+def _timed(fn: Callable[[], object], clock: Callable[[], float]) -> float:
+    start = clock()
+    fn()
+    return clock() - start
+
+
+class _MemoryProbe:
+    """Resets the peak when created; ``read()`` gives the peak since then in MiB and its source."""
+
+    def __init__(self, torch_cuda: ModuleType | None) -> None:
+        self.torch = torch_cuda
+        if self.torch is not None:
+            self.torch.cuda.reset_peak_memory_stats()
+            self.source = "cuda-max-allocated"
+        elif _reset_hwm():
+            self.source = "linux-vmhwm"
+        else:
+            self.source = "ru-maxrss"
+
+    def read(self) -> tuple[float, str]:
+        if self.torch is not None:
+            return self.torch.cuda.max_memory_allocated() / 2**20, self.source
+        if self.source == "linux-vmhwm":
+            hwm = _vmhwm_kib()
+            if hwm is not None:
+                return hwm / 1024, self.source
+        return _ru_maxrss_mib(), "ru-maxrss"
+
+
+def _reset_hwm() -> bool:
+    try:
+        PROC_CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return _vmhwm_kib() is not None
+
+
+def _vmhwm_kib() -> int | None:
+    try:
+        text = PROC_STATUS.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
+def _ru_maxrss_mib() -> float:
+    try:
+        import resource  # not on Windows
+    except ImportError:
+        return math.nan
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kibibytes on Linux, bytes on macOS
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024

@@ -1,0 +1,199 @@
+"""Verdicts and the U test, as pure functions."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import pytest
+
+from pytest_modelgate import compare
+from pytest_modelgate.compare import Rule, mann_whitney_greater
+
+FINGERPRINT = {"machine": "cpu-a", "threads": 1, "workers": 2, "python": "3.11"}
+FIELDS = ("machine", "threads", "workers", "python")
+
+
+def stats(
+    times: list[float], refs: list[float] | None = None, memory: float = 100.0
+) -> dict[str, Any]:
+    """Stats as measured on the CPU: wall and CPU samples alike, references around each run."""
+    refs = refs if refs is not None else [0.001] * (len(times) + 1)
+    return {
+        "inference_time_mean": sum(times) / len(times),
+        "samples": times,
+        "cpu_samples": times,
+        "reference_samples": refs,
+        "clock": "cpu",
+        "memory_peak_mb": memory,
+        "fingerprint": FINGERPRINT,
+    }
+
+
+BASE = [0.010, 0.0102, 0.0099, 0.0101, 0.0100, 0.0103, 0.0098, 0.0100]
+
+
+def check(
+    current: dict[str, Any], baseline: dict[str, Any] | None, **rule: float
+) -> compare.Result:
+    return compare.compare(
+        "bert",
+        "cpu",
+        current,
+        baseline,
+        Rule(**rule),
+        fingerprint=current.get("fingerprint"),
+        fingerprint_fields=FIELDS,
+    )
+
+
+def test_exact_u_test_against_hand_counts() -> None:
+    # all of x above all of y: 1 ordering of C(6, 3) = 20
+    assert mann_whitney_greater([4, 5, 6], [1, 2, 3]) == pytest.approx(1 / 20)
+    # the reverse: every ordering has U >= 0
+    assert mann_whitney_greater([1, 2, 3], [4, 5, 6]) == pytest.approx(1.0)
+    # U = 8 of 9: orderings with U >= 8 are 2 of 20
+    assert mann_whitney_greater([3, 5, 6], [1, 2, 4]) == pytest.approx(2 / 20)
+
+
+def test_u_counts_sum_to_the_number_of_orderings() -> None:
+    for m, n in itertools.product(range(1, 7), repeat=2):
+        counts = compare._u_counts(m, n)
+        assert sum(counts) == math.comb(m + n, m)
+        assert counts == counts[::-1]  # symmetric around m*n/2
+
+
+def test_normal_approximation_with_ties() -> None:
+    low = [1.0] * 15 + [2.0] * 15
+    high = [2.0] * 15 + [3.0] * 15
+    assert mann_whitney_greater(high, low) < 0.001
+    assert mann_whitney_greater(low, high) > 0.99
+    assert 0.3 < mann_whitney_greater(low, list(low)) < 0.7
+
+
+def test_u_test_needs_values() -> None:
+    with pytest.raises(ValueError, match="at least one value"):
+        mann_whitney_greater([], [1.0])
+
+
+def test_same_numbers_are_ok() -> None:
+    result = check(stats(BASE), stats(BASE))
+    assert result.verdict == compare.OK
+    assert result.regressions == ()
+    assert [m.metric for m in result.metrics] == ["inference_time", "memory_peak_mb"]
+
+
+def test_clear_slowdown_is_a_regression() -> None:
+    result = check(stats([t * 1.6 for t in BASE]), stats(BASE))
+    assert result.verdict == compare.REGRESSION
+    (time,) = result.regressions
+    assert time.metric == "inference_time"
+    assert time.change_percent == pytest.approx(60, abs=2)
+    assert time.p_value is not None and time.p_value < 0.01
+    assert "bert (cpu): regression: inference_time +" in result.message
+
+
+def test_clear_speedup_is_an_improvement() -> None:
+    result = check(stats([t / 1.6 for t in BASE]), stats(BASE))
+    assert result.verdict == compare.IMPROVEMENT
+
+
+def test_busy_machine_is_cancelled_by_the_reference() -> None:
+    """Everything twice as slow, the reference too: the code did not change."""
+    busy = stats([t * 2 for t in BASE], refs=[0.002] * (len(BASE) + 1))
+    result = check(busy, stats(BASE))
+    assert result.verdict == compare.OK
+    assert result.metrics[0].raw_change_percent == pytest.approx(100, abs=2)
+    assert abs(result.metrics[0].change_percent) < 1
+
+
+def test_noisy_slowdown_is_inconclusive() -> None:
+    base = [0.010, 0.030, 0.011, 0.029, 0.012, 0.031]
+    noisy = [0.014, 0.040, 0.012, 0.041, 0.013, 0.045]
+    result = check(stats(noisy), stats(base))
+    assert result.verdict == compare.INCONCLUSIVE
+    assert "not significant" in result.metrics[0].note
+
+
+def test_below_the_absolute_floor_is_ok() -> None:
+    tiny = [t / 100 for t in BASE]  # 0.1 ms: a 60 % slowdown is 0.06 ms
+    result = check(stats([t * 1.6 for t in tiny]), stats(tiny))
+    assert result.verdict == compare.OK
+    assert check(stats([t * 1.6 for t in tiny]), stats(tiny), time_floor_s=0.0).verdict == (
+        compare.REGRESSION
+    )
+
+
+def test_tolerance_decides() -> None:
+    slower = stats([t * 1.3 for t in BASE])
+    assert check(slower, stats(BASE), tolerance=0.2).verdict == compare.REGRESSION
+    assert check(slower, stats(BASE), tolerance=0.5).verdict == compare.OK
+
+
+def test_memory_has_its_own_tolerance_and_floor() -> None:
+    bigger = stats(BASE, memory=200.0)
+    result = check(bigger, stats(BASE, memory=100.0))
+    assert result.verdict == compare.REGRESSION
+    assert [m.metric for m in result.regressions] == ["memory_peak_mb"]
+    assert check(bigger, stats(BASE), memory_tolerance=1.5).verdict == compare.OK
+    small = check(stats(BASE, memory=40.0), stats(BASE, memory=20.0))
+    assert small.verdict == compare.OK  # +100 % but only 20 MB, under the 32 MB floor
+
+
+def test_other_machine_is_inconclusive() -> None:
+    elsewhere = stats([t * 1.6 for t in BASE])
+    elsewhere["fingerprint"] = {**FINGERPRINT, "threads": 4}
+    result = check(elsewhere, stats(BASE))
+    assert result.verdict == compare.INCONCLUSIVE
+    assert "threads: 1 -> 4" in result.message
+
+
+def test_new_and_unusable() -> None:
+    assert check(stats(BASE), None).verdict == compare.NEW
+    assert not check(stats(BASE), None).has_baseline
+    broken = compare.compare(
+        "bert", "cpu", stats(BASE), None, Rule(), load_error="baselines/cpu.json: not JSON"
+    )
+    assert broken.verdict == compare.INCONCLUSIVE
+    assert "baselines/cpu.json: not JSON" in broken.message
+
+
+def test_imported_baseline_without_samples_uses_the_threshold() -> None:
+    imported = {"inference_time_mean": 0.010, "device": "cpu", "timestamp": "t"}
+    result = check(stats([t * 1.6 for t in BASE]), imported)
+    assert result.verdict == compare.REGRESSION
+    assert result.metrics[0].note.startswith("threshold only")
+
+
+def test_higher_is_better_metrics() -> None:
+    assert compare.higher_is_better("throughput_per_s")
+    assert compare.higher_is_better("tokens_per_second")
+    assert not compare.higher_is_better("memory_peak_mb")
+    base = {**stats(BASE), "metrics": {"throughput_per_s": 100.0, "latency_s": 1.0}}
+    current = {**stats(BASE), "metrics": {"throughput_per_s": 50.0, "latency_s": 0.5}}
+    result = check(current, base)
+    verdicts = {m.metric: m.verdict for m in result.metrics}
+    assert verdicts["throughput_per_s"] == compare.REGRESSION
+    assert verdicts["latency_s"] == compare.IMPROVEMENT
+
+
+def test_result_round_trips_through_a_dict() -> None:
+    result = check(stats([t * 1.6 for t in BASE]), stats(BASE))
+    again = compare.Result.from_dict(result.as_dict())
+    assert again.verdict == result.verdict
+    assert again.regressions[0].metric == "inference_time"
+    assert again.message == result.message
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        (["ok", "regression", "improvement"], "regression"),
+        (["ok", "inconclusive"], "inconclusive"),
+        (["ok", "improvement"], "improvement"),
+        ([], "ok"),
+    ],
+)
+def test_overall(verdicts: list[str], expected: str) -> None:
+    assert compare.overall(verdicts) == expected
