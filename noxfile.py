@@ -55,14 +55,17 @@ def models_cuda(session: nox.Session) -> None:
 
 @nox.session(name="update-baselines", default=False)
 def update_baselines(session: nox.Session) -> None:
-    """Re-measure the CPU model suite serially; write baselines/ and .test_durations."""
+    """Re-measure the CPU model suite as `models` runs it; write baselines/ and .test_durations."""
+    # Same workers and per-worker thread cap as `models`: both are in the fingerprint, so a
+    # baseline taken serially would make every parallel comparison inconclusive.
     session.install(*MODEL_DEPS)
     session.run(
         *MODEL_RUN,
+        *PARALLEL,
         "-m",
         "cpu",
-        "-p",
-        "no:xdist",
+        "-n",
+        "auto",
         "--update-baselines",
         "--store-durations",
         "--durations-path",
