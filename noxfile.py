@@ -8,8 +8,12 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["framework", "lint"]
 
 # torch is pinned wherever it is installed: an unpinned torch pulls a multi-gigabyte CUDA build.
-TORCH = "torch==2.13.0"
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# The `models` extra pins both torch and transformers (pyproject.toml is the one place).
+MODEL_DEPS = ["-e", ".[models]", "pytest-xdist", "pytest-split"]
+MODEL_RUN = ["python", "-m", "pytest", "--run-model-tests"]
+PARALLEL = ["--dist", "loadgroup"]  # a pair's tests share one worker: built once
+COVERAGE_SAMPLE = "bert or gpt2 or vit or whisper or clip or t5"
+COVERAGE_FAIL_UNDER = "85"
 
 
 @nox.session(tags=["fast"])
@@ -28,9 +32,83 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", *session.posargs)
 
 
+@nox.session(tags=["models"])
+def models(session: nox.Session) -> None:
+    """Run the CPU model suite in parallel (--run-model-tests -m cpu -n auto)."""
+    session.install(*MODEL_DEPS)
+    session.run(*MODEL_RUN, *PARALLEL, "-m", "cpu", "-n", "auto", *session.posargs)
+
+
+@nox.session(name="models-cuda", tags=["models"], default=False)
+def models_cuda(session: nox.Session) -> None:
+    """Run the CUDA model suite, one xdist worker per visible GPU (-m cuda)."""
+    session.install(*MODEL_DEPS)
+    probe = "import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)"
+    output = session.run("python", "-c", probe, silent=True)
+    gpus = int(str(output).strip().splitlines()[-1])
+    if gpus == 0:
+        session.log("models-cuda: no CUDA device is usable here (torch sees none): nothing to run")
+        return
+    run = [*MODEL_RUN, *PARALLEL, "-m", "cuda", "-n", str(gpus), "--gpu-per-worker"]
+    session.run(*run, *session.posargs)
+
+
+@nox.session(name="update-baselines", default=False)
+def update_baselines(session: nox.Session) -> None:
+    """Re-measure the CPU model suite as `models` runs it; write baselines/ and .test_durations."""
+    # Same workers and per-worker thread cap as `models`: both are in the fingerprint, so a
+    # baseline taken serially would make every parallel comparison inconclusive.
+    session.install(*MODEL_DEPS)
+    session.run(
+        *MODEL_RUN,
+        *PARALLEL,
+        "-m",
+        "cpu",
+        "-n",
+        "auto",
+        "--update-baselines",
+        "--store-durations",
+        "--durations-path",
+        ".test_durations",
+        *session.posargs,
+    )
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """Measure coverage of src/: framework suite plus a model-suite sample (term and html)."""
+    session.install(*MODEL_DEPS, "pytest-cov")
+    session.run("python", "-m", "pytest", "--cov=pytest_modelgate", "--cov-report=", "-q")
+    session.run(
+        *MODEL_RUN,
+        *PARALLEL,
+        "-m",
+        "cpu",
+        "-k",
+        COVERAGE_SAMPLE,
+        "-n",
+        "auto",
+        "test/models",
+        "--cov=pytest_modelgate",
+        "--cov-append",
+        "--cov-report=term-missing:skip-covered",
+        "--cov-report=html",
+        f"--cov-fail-under={COVERAGE_FAIL_UNDER}",
+        *session.posargs,
+    )
+
+
+@nox.session(default=False)
+def convert(session: nox.Session) -> None:
+    """Convert legacy test_hf_*.py scripts to gated tests: nox -s convert -- ARGS."""
+    session.install("-e", ".")
+    session.run("modelgate", "convert", *session.posargs)
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Measure the plugin's overhead and the baseline engine, printing figures and ratios."""
     session.install("-e", ".", "pytest-xdist")
+    session.run("python", "bench/convert.py")
     session.run("python", "bench/overhead.py", *session.posargs)
     session.run("python", "bench/baselines.py")

@@ -86,22 +86,36 @@ def verdicts(report: dict[str, Any]) -> dict[str, str]:
     return {r["model"]: r["verdict"] for r in report["results"]}
 
 
+def raw_above(report: dict[str, Any], percent: float) -> int:
+    """Checks whose raw (wall-clock) median moved above ``percent``: what raw times would flag."""
+    return sum(
+        1
+        for r in report["results"]
+        for m in r["metrics"]
+        if m["metric"] == "inference_time" and m["raw_change_percent"] > percent
+    )
+
+
 def project(folder: Path) -> None:
     (folder / "pytest.ini").write_text("[pytest]\n")
     (folder / "test_models.py").write_text(PROJECT_TEST.replace("{tests}", str(TESTS)))
 
 
-def false_and_caught(reruns: int) -> tuple[int, int, int, int, int]:
-    """(false regressions, checks, inconclusive, slowed caught, false in the slowed run)."""
+def false_and_caught(reruns: int) -> tuple[int, int, int, int, int, int]:
+    """(false regressions, checks, inconclusive, raw above +20 %, slowed caught, false in the
+    slowed run)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         project(folder)
         recorded = run_pytest(folder, "--update-baselines")
-        if len(recorded["results"]) != TESTS:
-            raise SystemExit(f"expected {TESTS} results, got {len(recorded['results'])}")
-        false = checks = inconclusive = 0
+        kept = len(baselines.load(baselines.file_for(folder / "baselines", "cpu")))
+        if len(recorded["results"]) != TESTS or kept != TESTS:
+            raise SystemExit(f"expected {TESTS} results and entries, got {recorded} and {kept}")
+        false = checks = inconclusive = raw = 0
         for _ in range(reruns):
-            seen = verdicts(run_pytest(folder))
+            rerun = run_pytest(folder)
+            raw += raw_above(rerun, 20.0)
+            seen = verdicts(rerun)
             checks += len(seen)
             false += sum(1 for v in seen.values() if v == "regression")
             inconclusive += sum(1 for v in seen.values() if v == "inconclusive")
@@ -109,7 +123,7 @@ def false_and_caught(reruns: int) -> tuple[int, int, int, int, int]:
         slowed = verdicts(run_pytest(folder, env=env))
         caught = sum(1 for m in SLOWED if slowed.get(m) == "regression")
         false_in_slowed = sum(1 for m, v in slowed.items() if v == "regression" and m not in SLOWED)
-        return false, checks, inconclusive, caught, false_in_slowed
+        return false, checks, inconclusive, raw, caught, false_in_slowed
 
 
 def entry(rng: random.Random) -> dict[str, Any]:
@@ -160,12 +174,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    false, checks, inconclusive, caught, false_slowed = false_and_caught(args.reruns)
+    false, checks, inconclusive, raw, caught, false_slowed = false_and_caught(args.reruns)
     seconds, size = update_time(args.entries, args.rounds)
     print(
         f"B1 false regressions, {TESTS} unchanged CPU-bound tests x {args.reruns} reruns "
         f"under -n 2: {false} of {checks} checks (goal 0) {status(false == 0)}; "
-        f"inconclusive {inconclusive}"
+        f"inconclusive {inconclusive}; {TESTS} of {TESTS} baselines kept; raw wall-clock "
+        f"medians more than 20% slower, for comparison: {raw} of {checks}"
     )
     print(
         f"B2 injected {SLOWDOWN}x slowdown caught: {caught} of {len(SLOWED)} (goal "

@@ -24,11 +24,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-import filelock
 
 from pytest_modelgate import schema
 from pytest_modelgate.measure import normalised_of
@@ -163,6 +160,8 @@ def _check_updates(device: str, updates: Mapping[str, Entry], path: Path) -> Non
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    import filelock  # only writers need it; keeps the plugin's import cheap
+
     lock = filelock.FileLock(path.with_name(f".{path.name}.lock"), timeout=LOCK_TIMEOUT_S)
     try:
         lock.acquire()
@@ -314,6 +313,8 @@ def _cpu_model() -> str:
 
 @cache
 def _version(distribution: str) -> str | None:
+    from importlib import metadata  # slow to import; only measuring tests need it
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:

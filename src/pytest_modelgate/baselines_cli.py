@@ -1,4 +1,6 @@
-"""``modelgate baselines import FILE``: bring the seed's single-file baselines into the store.
+"""``modelgate baselines import FILE`` and ``modelgate baselines merge STORE... --into PATH``.
+
+``import`` brings the seed's single-file baselines into the store.
 
 The seed kept every model and device in one file: ``{"BERT_cpu": {"inference_time_mean": ...,
 "memory_peak_mb": ..., "timestamp": ..., "device": "cpu"}}``. Each usable entry becomes an
@@ -13,7 +15,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -136,8 +138,57 @@ def run_import(args: argparse.Namespace) -> int:
     return status
 
 
+def newest(entries: Iterable[baselines.Entry]) -> baselines.Entry:
+    """Of several measurements of one model, the one taken last (ISO timestamps sort)."""
+    return max(entries, key=lambda entry: str(entry.get("timestamp", "")))
+
+
+def gather(stores: Iterable[Path]) -> tuple[dict[str, dict[str, baselines.Entry]], list[str]]:
+    """Entries per device family from the ``*.json`` files of several stores, the newest
+    measurement of a model winning, and the problems of the files that could not be read."""
+    found: dict[str, dict[str, list[baselines.Entry]]] = {}
+    problems: list[str] = []
+    for store in stores:
+        files = sorted(store.glob("*.json")) if store.is_dir() else []
+        if not files:
+            problems.append(f"{store}: no baseline files (*.json) found")
+        for path in files:
+            try:
+                entries = baselines.load(path)
+            except baselines.BaselineFileError as error:
+                problems.append(str(error))
+                continue
+            for model, entry in entries.items():
+                found.setdefault(path.stem, {}).setdefault(model, []).append(entry)
+    merged = {
+        device: {model: newest(measured) for model, measured in models.items()}
+        for device, models in found.items()
+    }
+    return merged, problems
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    target = Path(args.into)
+    merged, problems = gather(Path(store) for store in args.stores)
+    for problem in problems:
+        print(f"modelgate baselines merge: {problem}", file=sys.stderr)
+    status = 1 if problems else 0
+    for device, entries in sorted(merged.items()):
+        try:
+            result = baselines.save(target, device, entries)
+        except baselines.BaselineFileError as error:
+            print(f"modelgate baselines merge: {error}", file=sys.stderr)
+            status = 1
+            continue
+        print(
+            f"{result.path}: {len(result.added)} added, {len(result.replaced)} replaced"
+            + ("" if result.written else " (unchanged)")
+        )
+    return status
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``baselines import`` to the ``modelgate`` command line."""
+    """Add ``baselines import`` and ``baselines merge`` to the ``modelgate`` command line."""
     parser = subparsers.add_parser("baselines", help="manage performance baselines")
     commands = parser.add_subparsers(dest="baselines_command", metavar="COMMAND", required=True)
     importer = commands.add_parser(
@@ -154,3 +205,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--replace", action="store_true", help="overwrite entries already in the store"
     )
     importer.set_defaults(func=run_import)
+    merger = commands.add_parser(
+        "merge",
+        help="merge the baselines of several shards or machines into one store",
+        description="Merge baseline stores (folders of per-device files) into --into, under "
+        "its lock, replacing only the models the stores hold; the newest measurement of a "
+        "model wins. An unreadable file is reported and left out; the rest are merged.",
+    )
+    merger.add_argument("stores", nargs="+", metavar="STORE", help="a baselines folder")
+    merger.add_argument(
+        "--into", default="baselines", metavar="PATH", help="the store to merge into"
+    )
+    merger.set_defaults(func=run_merge)

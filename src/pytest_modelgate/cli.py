@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from pytest_modelgate import __version__, baselines_cli
+from pytest_modelgate.convert import cli as convert_cli
 from pytest_modelgate.models import catalog_cli
 
 
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Subcommands register here: each module's ``register(subparsers)`` sets ``func``.
     baselines_cli.register(subparsers)
     catalog_cli.register(subparsers)
+    convert_cli.register(subparsers)
     return parser
 
 

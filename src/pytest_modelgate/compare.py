@@ -103,6 +103,9 @@ class Result:
     message: str
     metrics: tuple[MetricResult, ...] = ()
     test: str | None = None
+    #: this measurement replaces the baseline (``--update-baselines``): the verdict describes
+    #: the change being recorded, and is neither warned about nor failed
+    updated: bool = False
 
     @property
     def has_baseline(self) -> bool:
@@ -120,7 +123,13 @@ class Result:
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
         metrics = tuple(MetricResult.from_dict(m) for m in data["metrics"])
         return cls(
-            data["model"], data["device"], data["verdict"], data["message"], metrics, data["test"]
+            data["model"],
+            data["device"],
+            data["verdict"],
+            data["message"],
+            metrics,
+            data["test"],
+            data.get("updated", False),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -130,6 +139,7 @@ class Result:
             "verdict": self.verdict,
             "message": self.message,
             "test": self.test,
+            "updated": self.updated,
             "metrics": [m.as_dict() for m in self.metrics],
         }
 

@@ -8,6 +8,7 @@ which alone reports and, with ``--update-baselines``, writes each device's file 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Generator, Iterator, Mapping
@@ -29,6 +30,8 @@ MARKER_HELP = (
     "per-test override of the baseline regression rule"
 )
 
+PLUGIN_NAME = "modelgate-baselines"
+RECORDER_NAME = "modelgate-baselines-recorder"
 RECORDS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 
 #: the test being run in this thread, so that the seed's static helpers find their session
@@ -39,13 +42,16 @@ class PerformanceRegressionWarning(UserWarning):
     """A measured model is slower (or larger) than its baseline beyond the tolerance."""
 
 
+_FLOORS = ("time_floor_s", "memory_floor_mb")
+
+
 def rule_for(item: pytest.Item | None, tolerance: float) -> compare.Rule:
     """The regression rule for ``item``: ``tolerance`` unless its ``baseline`` marker says."""
     values: dict[str, float] = {"tolerance": tolerance}
     marker = item.get_closest_marker(MARKER) if item is not None else None
-    if marker is not None:
+    if item is not None and marker is not None:
         unknown = set(marker.kwargs) - {"tolerance", "memory_tolerance", *_FLOORS}
-        where = f"@pytest.mark.{MARKER} on {item.nodeid if item else '?'}"
+        where = f"@pytest.mark.{MARKER} on {item.nodeid}"
         if marker.args or unknown:
             raise pytest.UsageError(
                 f"{where}: takes keyword arguments tolerance, memory_tolerance, "
@@ -57,9 +63,6 @@ def rule_for(item: pytest.Item | None, tolerance: float) -> compare.Rule:
             else:
                 values[key] = parse_tolerance(str(value), f"{where} {key}")
     return compare.Rule(**values)
-
-
-_FLOORS = ("time_floor_s", "memory_floor_mb")
 
 
 def _floor(value: object, source: str) -> float:
@@ -127,6 +130,8 @@ def check(
         load_error=load_error,
         test=test,
     )
+    if update:
+        result = dataclasses.replace(result, updated=True)
     entry = baselines.make_entry(
         stats, device=device, test=test, fingerprint=fingerprint, when=baselines.timestamp()
     )
@@ -152,6 +157,7 @@ class BaselinePlugin:
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.settings = settings
+        self.pluginmanager = config.pluginmanager
         workerinput = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
         self.workers = int(workerinput["workercount"]) if workerinput else 1
@@ -188,6 +194,9 @@ class BaselinePlugin:
         )
         if item is not None:
             item.stash.setdefault(RECORDS_KEY, []).append(outcome.record)
+            if not self.pluginmanager.has_plugin(RECORDER_NAME):
+                recorder = Recorder(self.settings.fail_on_regression)
+                self.pluginmanager.register(recorder, RECORDER_NAME)
         # the user's test called the seed helper or the fixture, which called this method
         warn_if_regressed(outcome.result, update, stacklevel=3)
         return outcome.result
@@ -199,27 +208,6 @@ class BaselinePlugin:
             return (yield)
         finally:
             CURRENT_ITEM.reset(token)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        rep = yield
-        records = item.stash.get(RECORDS_KEY, [])
-        if records:
-            setattr(rep, REPORT_ATTR, list(records))
-            regressed = [
-                r["result"]["message"]
-                for r in records
-                if r["result"]["verdict"] == compare.REGRESSION and not r["update"]
-            ]
-            records.clear()
-            if regressed and self.settings.fail_on_regression and rep.passed:
-                rep.outcome = "failed"
-                rep.longrepr = "performance regression (--fail-on-regression):\n" + "\n".join(
-                    regressed
-                )
-        return rep
 
     # -- on the controller ---------------------------------------------------------------------
 
@@ -246,11 +234,20 @@ class BaselinePlugin:
     def _write_updates(self) -> bool:
         """Write this run's updates, one locked save per device file; True when one failed."""
         updates: dict[str, dict[str, baselines.Entry]] = {}
+        tests: dict[tuple[str, str], set[str]] = {}
         for record in self.records:
-            if record["load_error"] and record["load_error"] not in self.messages:
+            if record["load_error"]:
                 self.messages.append(f"baseline file unusable: {record['load_error']}")
+            key = (record["model"], record["device"])
+            tests.setdefault(key, set()).add(str(record["result"]["test"]))
             if record["update"]:
                 updates.setdefault(record["device"], {})[record["model"]] = record["entry"]
+        for (model, device), names in sorted(tests.items()):
+            if len(names) > 1:
+                self.messages.append(
+                    f"{model} ({device}) was measured by {len(names)} tests; a baseline keeps "
+                    f"one: give each test its own model name ({', '.join(sorted(names))})"
+                )
         failed = False
         for device, entries in sorted(updates.items()):
             try:
@@ -282,14 +279,42 @@ class BaselinePlugin:
             terminalreporter.write_line(message, red=True)
 
 
+class Recorder:
+    """Puts a test's records on its reports, and fails them with ``--fail-on-regression``.
+
+    Registered by the first check in a process, so that runs without measurements pay nothing.
+    """
+
+    def __init__(self, fail_on_regression: bool) -> None:
+        self.fail_on_regression = fail_on_regression
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        rep = yield
+        records = item.stash.get(RECORDS_KEY, [])
+        if records:
+            setattr(rep, REPORT_ATTR, list(records))
+            regressed = [
+                r["result"]["message"]
+                for r in records
+                if r["result"]["verdict"] == compare.REGRESSION and not r["update"]
+            ]
+            records.clear()
+            if regressed and self.fail_on_regression and rep.passed:
+                rep.outcome = "failed"
+                rep.longrepr = "performance regression (--fail-on-regression):\n" + "\n".join(
+                    regressed
+                )
+        return rep
+
+
 def active_plugin(config: pytest.Config) -> BaselinePlugin:
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
     if not isinstance(plugin, BaselinePlugin):
         raise RuntimeError("the modelgate baseline plugin is not registered in this run")
     return plugin
-
-
-PLUGIN_NAME = "modelgate-baselines"
 
 
 def register(config: pytest.Config, settings: Settings) -> None:

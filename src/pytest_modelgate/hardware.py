@@ -94,3 +94,19 @@ def current_threads(torch: ModuleType | None) -> int:
         return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
     except ValueError:
         return cpu_count()
+
+
+def worker_index(worker_id: str | None) -> int | None:
+    """The number of an xdist worker id such as ``gw3`` (None outside a worker)."""
+    if not worker_id or not worker_id.startswith("gw") or not worker_id[2:].isdigit():
+        return None
+    return int(worker_id[2:])
+
+
+def gpu_for_worker(index: int, visible: str | None) -> str:
+    """The one GPU worker ``index`` gets: the index-th of an outer ``CUDA_VISIBLE_DEVICES``
+    (wrapping when there are more workers than devices), else device number ``index``."""
+    devices = [d.strip() for d in (visible or "").split(",") if d.strip()]
+    if devices:
+        return devices[index % len(devices)]
+    return str(index)

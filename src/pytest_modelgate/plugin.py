@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Fail the tests whose performance regressed instead of warning",
     )
     group.addoption(
+        "--gpu-per-worker",
+        action="store_true",
+        default=False,
+        help="Give each xdist worker its own GPU through CUDA_VISIBLE_DEVICES (respects an "
+        "outer CUDA_VISIBLE_DEVICES)",
+    )
+    group.addoption(
         "--baseline-report",
         metavar="PATH",
         default=None,
@@ -100,6 +108,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_BASELINES_DIR,
         help="Folder of the baseline files, relative to the ini file",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Pin a worker to its GPU before any conftest or test can import torch."""
+    if not early_config.known_args_namespace.gpu_per_worker:
+        return
+    index = hardware.worker_index(os.environ.get("PYTEST_XDIST_WORKER"))
+    if index is not None:
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        os.environ["CUDA_VISIBLE_DEVICES"] = hardware.gpu_for_worker(index, visible)
 
 
 def pytest_configure(config: pytest.Config) -> None:

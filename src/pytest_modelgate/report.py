@@ -47,11 +47,13 @@ def table_rows(results: Sequence[Result]) -> list[tuple[str, ...]]:
     """One row per metric (one row for a result without metrics), most urgent first."""
     rows: list[tuple[str, ...]] = []
     for r in ordered(results):
+        updated = " (updated)" if r.updated else ""
         if not r.metrics:
-            rows.append((r.model, r.device, "-", "-", "-", "-", r.verdict))
+            rows.append((r.model, r.device, "-", "-", "-", "-", r.verdict + updated))
         for m in r.metrics:
             base, cur = _figure(m.metric, m.baseline), _figure(m.metric, m.current)
-            rows.append((r.model, r.device, m.metric, base, cur, _change(m), m.verdict))
+            row = (r.model, r.device, m.metric, base, cur, _change(m), m.verdict + updated)
+            rows.append(row)
     return rows
 
 
@@ -67,7 +69,11 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
 def terminal_lines(results: Sequence[Result]) -> list[str]:
     """The terminal summary: the table, the messages of what is not ok, the counts."""
     lines = table(table_rows(results))
-    notes = [r.message for r in ordered(results) if r.verdict in ("regression", "inconclusive")]
+    notes = [
+        r.message
+        for r in ordered(results)
+        if r.verdict in ("regression", "inconclusive") and not r.updated
+    ]
     return [*lines, *notes, f"baselines: {counts_line(results)}"]
 
 

@@ -2,8 +2,9 @@
 
 ``jsonschema`` takes seconds on a file of 10 000 entries, so the schema is compiled once into
 nested checks for the keywords it uses (a schema using any other keyword is refused at compile
-time, and the tests check that the compiled checks and ``jsonschema`` agree). ``jsonschema``
-still words the message when a document fails.
+time, and the tests check that the compiled checks and ``jsonschema`` agree, except that the
+compiled checks also refuse NaN, which JSON cannot hold). ``jsonschema`` still words the message
+when a document fails.
 """
 
 from __future__ import annotations
@@ -48,29 +49,66 @@ def shipped_schema() -> dict[str, Any]:
     return schema
 
 
+OBJECT_KEYWORDS = frozenset({"properties", "required", "additionalProperties"})
+
+
 def compile_schema(schema: Mapping[str, Any]) -> Check:
-    """A fast check equivalent to validating against ``schema`` (local ``$ref`` only)."""
+    """A fast check equivalent to validating against ``schema`` (local ``$ref`` only).
+
+    Keywords about objects (``properties``, ``required``, ``additionalProperties``) are checked
+    in one pass over the object, and a ``$ref`` resolves to its target's check once.
+    """
     defs = schema.get("$defs", {})
     compiled: dict[str, Check] = {}
+    building: set[str] = set()
 
     def ref(target: str) -> Check:
         name = target.removeprefix("#/$defs/")
         if name == target or name not in defs:
             raise UnsupportedSchema(f"unsupported $ref {target!r}")
+        if name in building:  # a recursive definition: look it up when called
+            return lambda v: compiled[name](v)
         if name not in compiled:
-            compiled[name] = lambda v: compiled[name + "!"](v)
-            compiled[name + "!"] = build(defs[name])
+            building.add(name)
+            compiled[name] = build(defs[name])
+            building.discard(name)
         return compiled[name]
 
     def build(node: Mapping[str, Any]) -> Check:
         number = _number_check(node)
         if number is not None:
             return number
-        checks = [keyword(k, v, node) for k, v in node.items() if k not in ANNOTATIONS]
+        skip = ANNOTATIONS | OBJECT_KEYWORDS
+        checks = [keyword(k, v, node) for k, v in node.items() if k not in skip]
+        if OBJECT_KEYWORDS & set(node):
+            checks.append(object_check(node))
         if len(checks) == 1:
             return checks[0]
-
         return lambda v: all(check(v) for check in checks)
+
+    def object_check(node: Mapping[str, Any]) -> Check:
+        props = {name: build(sub) for name, sub in node.get("properties", {}).items()}
+        required = tuple(node.get("required", ()))
+        extra_node = node.get("additionalProperties", True)
+        extra = None if isinstance(extra_node, bool) else build(extra_node)
+        closed = extra_node is False
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for key in required:
+                if key not in v:
+                    return False
+            for key, value in v.items():
+                sub = props.get(key)
+                if sub is not None:
+                    if not sub(value):
+                        return False
+                elif closed or (extra is not None and not extra(value)):
+                    return False
+            return True
+
+        return check
 
     def keyword(key: str, value: Any, node: Mapping[str, Any]) -> Check:
         if key == "$ref":
@@ -78,7 +116,10 @@ def compile_schema(schema: Mapping[str, Any]) -> Check:
         if key == "type":
             names = [value] if isinstance(value, str) else list(value)
             tests = [_TYPES[n] for n in names]
-            return lambda v: any(t(v) for t in tests)
+            if len(tests) == 1:
+                return tests[0]
+
+            return lambda v: any(test(v) for test in tests)
         if key == "const":
             return lambda v: type(v) is type(value) and v == value
         if key == "enum":
@@ -95,39 +136,48 @@ def compile_schema(schema: Mapping[str, Any]) -> Check:
         if key == "minItems":
             return lambda v: not isinstance(v, list) or len(v) >= value
         if key == "items":
+            numbers = _number_bounds(value)
+            if numbers is not None:  # a list of numbers: checked at C speed (10 000s of them)
+                low, strict = numbers
+                return lambda v: (
+                    not isinstance(v, list)
+                    or (
+                        set(map(type, v)) <= _NUMBER_TYPES
+                        and not any(map(math.isnan, v))
+                        and (not v or (min(v) > low if strict else min(v) >= low))
+                    )
+                )
             item = build(value)
             return lambda v: not isinstance(v, list) or all(map(item, v))
-        if key == "required":
-            return lambda v: not isinstance(v, dict) or all(k in v for k in value)
         if key == "propertyNames":
             name_check = build(value)
-            return lambda v: not isinstance(v, dict) or all(name_check(k) for k in v)
-        if key == "properties":
-            props = {name: build(sub) for name, sub in value.items()}
-            return lambda v: (
-                not isinstance(v, dict) or all(props[k](x) for k, x in v.items() if k in props)
-            )
-        if key == "additionalProperties":
-            known = set(node.get("properties", {}))
-            if value is False:
-                return lambda v: not isinstance(v, dict) or known.issuperset(v)
-            extra = build(value)
-            return lambda v: (
-                not isinstance(v, dict) or all(extra(x) for k, x in v.items() if k not in known)
-            )
+            return lambda v: not isinstance(v, dict) or all(map(name_check, v))
         raise UnsupportedSchema(f"unsupported keyword {key!r}")
 
     return build(schema)
 
 
-def _number_check(node: Mapping[str, Any]) -> Check | None:
-    """One check for the common ``{"type": "number", "exclusiveMinimum": x}`` shape (speed)."""
+_NUMBER_TYPES = frozenset({float, int})
+
+
+def _number_bounds(node: Mapping[str, Any]) -> tuple[float, bool] | None:
+    """(lower bound, strict) of a ``{"type": "number", "[exclusive]minimum": x}`` node."""
     if node.get("type") != "number" or set(node) - {"type", "minimum", "exclusiveMinimum"}:
         return None
-    low = node.get("exclusiveMinimum", node.get("minimum", -math.inf))
     if "exclusiveMinimum" in node:
-        return lambda v: type(v) in (float, int) and v > low
-    return lambda v: type(v) in (float, int) and v >= low
+        return float(node["exclusiveMinimum"]), True
+    return float(node.get("minimum", -math.inf)), False
+
+
+def _number_check(node: Mapping[str, Any]) -> Check | None:
+    """One check for the common ``{"type": "number", "exclusiveMinimum": x}`` shape (speed)."""
+    bounds = _number_bounds(node)
+    if bounds is None:
+        return None
+    low, strict = bounds
+    if strict:
+        return lambda v: type(v) in _NUMBER_TYPES and v > low
+    return lambda v: type(v) in _NUMBER_TYPES and v >= low
 
 
 @cache
@@ -151,7 +201,7 @@ def problem(document: Any) -> str | None:
         return None
     exceptions = importlib.import_module("jsonschema.exceptions")
     error = exceptions.best_match(_validator().iter_errors(document))
-    if error is None:  # the compiled checks and jsonschema disagree: trust jsonschema
-        return None
+    if error is None:  # only the compiled checks refuse it: they also refuse NaN
+        return "does not match the baseline schema: a number is NaN"
     where = "/".join(str(p) for p in error.absolute_path) or "top level"
     return f"does not match the baseline schema at {where}: {error.message}"

@@ -96,3 +96,63 @@ def test_corrupt_store_is_not_touched(
     assert f"{store / 'cpu.json'}: not valid JSON" in capsys.readouterr().err
     assert (store / "cpu.json").read_text() == "{broken"
     assert "GPT2" in baselines.load(store / "cuda.json")
+
+
+def _store(folder: Path, seed: dict[str, dict[str, object]]) -> Path:
+    """A real store made through ``baselines import`` of a seed-format file."""
+    seed_path = folder.with_suffix(".seed.json")
+    seed_path.write_text(json.dumps(seed))
+    assert main(["baselines", "import", str(seed_path), "--baselines-dir", str(folder)]) == 0
+    return folder
+
+
+def _seed(mean: float, when: str, device: str = "cpu") -> dict[str, object]:
+    return {"inference_time_mean": mean, "timestamp": when, "device": device}
+
+
+def test_merge_shards_keeps_the_union_and_the_newest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = _store(tmp_path / "main", {"OLD_cpu": _seed(0.5, "2024-01-01")})
+    shard1 = _store(
+        tmp_path / "shard1",
+        {"BERT_cpu": _seed(0.1, "2024-06-01"), "VIT_cuda": _seed(0.2, "2024-06-01", "cuda")},
+    )
+    shard2 = _store(
+        tmp_path / "shard2",
+        {"GPT2_cpu": _seed(0.3, "2024-06-01"), "BERT_cpu": _seed(0.15, "2024-06-02")},
+    )
+    capsys.readouterr()
+    argv = ["baselines", "merge", str(shard1), str(shard2), "--into", str(target)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"{target / 'cpu.json'}: 2 added, 0 replaced" in out
+    assert f"{target / 'cuda.json'}: 1 added, 0 replaced" in out
+    cpu = baselines.load(target / "cpu.json")
+    assert sorted(cpu) == ["BERT", "GPT2", "OLD"]
+    assert cpu["BERT"]["inference_time_mean"] == 0.15  # the newer measurement wins
+    assert sorted(baselines.load(target / "cuda.json")) == ["VIT"]
+
+    before = (target / "cpu.json").read_bytes()
+    assert main(argv) == 0
+    assert "(unchanged)" in capsys.readouterr().out
+    assert (target / "cpu.json").read_bytes() == before
+
+
+def test_merge_reports_a_bad_file_and_merges_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _store(tmp_path / "good", {"BERT_cpu": _seed(0.1, "2024-06-01")})
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "cpu.json").write_text('{"schema_version": 1, "entries": {')
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    target = tmp_path / "target"
+    capsys.readouterr()
+    assert main(["baselines", "merge", str(good), str(bad), str(empty), "--into", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad / 'cpu.json'}: not valid JSON" in err
+    assert f"{empty}: no baseline files" in err
+    assert (bad / "cpu.json").read_text() == '{"schema_version": 1, "entries": {'
+    assert sorted(baselines.load(target / "cpu.json")) == ["BERT"]

@@ -144,6 +144,20 @@ def test_slowdown_fails_the_seed_test_and_is_reported(
     assert report["counts"]["regression"] == 1
 
 
+def test_update_accepts_a_slowdown_in_the_seed_test(
+    seed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed.runpytest("--update-baselines").assert_outcomes(passed=3)
+    monkeypatch.setenv("SLOW_MODELS", "model_1")
+    result = seed.runpytest("--update-baselines", "--baseline-report=r.json")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["model_1 *inference_time *regression (updated)"])
+    report = json.loads((seed.path / "r.json").read_text())
+    assert report["results"][0]["model"] == "model_1"
+    assert report["results"][0]["updated"] is True
+    seed.runpytest().assert_outcomes(passed=3)  # the slower figures are the baseline now
+
+
 def test_xdist_workers_send_everything_to_the_controller(
     seed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -213,6 +227,21 @@ def test_update_does_not_fail_and_rewrites(
     after = entries(project.path / "baselines")
     assert after["beta"]["samples"] != before["samples"]
     assert sorted(after) == ["alpha", "beta", "gamma"]
+
+
+def test_one_name_measured_twice_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_same_name(model_benchmark, n):
+            model_benchmark("shared", abs, -n, warmup_runs=0, test_runs=3)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["shared (cpu) was measured by 2 tests; a baseline keeps one*"])
 
 
 def test_bad_marker_is_a_clear_error(pytester: pytest.Pytester) -> None:
@@ -407,3 +436,38 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def test_pytest_config_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_settings(pytest_config):
+            print("SETTINGS", pytest_config.baseline_tolerance, pytest_config.update_baselines,
+                  pytest_config.run_model_tests, pytest_config.baselines_dir.name,
+                  pytest_config.fail_on_regression)
+        """
+    )
+    result = pytester.runpytest("-s", "--baseline-tolerance=0.3", "--baselines-dir=perf")
+    result.stdout.fnmatch_lines(["*SETTINGS 0.3 False False perf False*"])
+
+
+STANDALONE = """
+from pytest_modelgate import ModelTestUtils, PerformanceTestUtils
+
+def model(n):
+    return sum(i % 7 for i in range(n))
+
+stats = ModelTestUtils.measure_inference_time(model, 30_000)
+first = PerformanceTestUtils.check_performance_regression("solo", stats, update_baseline=True)
+second = PerformanceTestUtils.check_performance_regression("solo", stats)
+print(first["verdict"], second["verdict"], second["has_baseline"])
+"""
+
+
+def test_seed_helpers_outside_pytest(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", STANDALONE], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["new", "ok", "True"]
+    assert list(entries(tmp_path / "baselines")) == ["solo"]

@@ -101,3 +101,49 @@ def test_cap_threads_sets_variables_and_respects_the_user() -> None:
     user = {"OMP_NUM_THREADS": "1"}
     assert hardware.cap_threads(4, user) == 1
     assert user["MKL_NUM_THREADS"] == "4"
+
+
+@pytest.mark.parametrize(
+    ("worker_id", "index"), [("gw0", 0), ("gw12", 12), (None, None), ("master", None), ("gw", None)]
+)
+def test_worker_index(worker_id: str | None, index: int | None) -> None:
+    assert hardware.worker_index(worker_id) == index
+
+
+@pytest.mark.parametrize(
+    ("index", "visible", "gpu"),
+    [
+        (0, None, "0"),
+        (3, "", "3"),
+        (1, "5,7", "7"),
+        (2, "5, 7", "5"),
+        (0, "GPU-uuid-a", "GPU-uuid-a"),
+    ],
+)
+def test_gpu_for_worker(index: int, visible: str | None, gpu: str) -> None:
+    assert hardware.gpu_for_worker(index, visible) == gpu
+
+
+def test_each_worker_gets_its_own_gpu(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+
+        @pytest.mark.parametrize("i", range(8))
+        def test_record(i):
+            worker = os.environ["PYTEST_XDIST_WORKER"]
+            with open(f"{worker}.gpu", "w") as f:
+                f.write(os.environ.get("CUDA_VISIBLE_DEVICES", "unset"))
+        """
+    )
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")
+    # when this suite itself runs under xdist, the inner controller must not look like a worker
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    result = pytester.runpytest_subprocess("-n", "2", "--gpu-per-worker")
+    result.assert_outcomes(passed=8)
+    seen = {p.stem: p.read_text() for p in pytester.path.glob("gw*.gpu")}
+    assert seen == {"gw0": "5", "gw1": "7"}

@@ -1,0 +1,292 @@
+"""``modelgate convert``: convert a tree of legacy scripts, one log line per file.
+
+Workers (``--jobs``) read, extract and generate; only this process decides what is written, so
+output names are claimed once and every write goes through ``files.OutputDir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from itertools import repeat
+from pathlib import Path
+from typing import Any, TextIO
+
+from pytest_modelgate.convert import files
+from pytest_modelgate.convert.extract import (
+    READ_LIMIT,
+    Extraction,
+    extract,
+    legacy_name,
+    registry_index,
+)
+from pytest_modelgate.convert.generate import generate, module_filename
+
+REPORT_SCHEMA = 1
+SUCCESS = frozenset({"converted", "exists", "would-convert", "up-to-date"})
+FAILURE = frozenset({"failed", "stale", "missing"})
+
+
+@dataclass(frozen=True)
+class Result:
+    """A worker's answer for one file: what it tests, and the module text or the error."""
+
+    extraction: Extraction
+    text: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file: its status, output path and the log line's detail."""
+
+    source: str
+    status: str
+    output: str | None
+    detail: str
+    result: Result
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not 1 or more")
+    return number
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "convert",
+        help="convert legacy test_hf_*.py scripts into gated pytest tests",
+        description="Convert legacy test_hf_*.py scripts into gated pytest modules that reuse "
+        "the model suite's checks. Input files are read, never run.",
+    )
+    parser.add_argument(
+        "--input-dir",
+        type=Path,
+        default=Path("test"),
+        metavar="PATH",
+        help="Folder searched recursively for legacy scripts (default: test)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("test/improved"),
+        metavar="PATH",
+        help="Folder for the converted modules, never read as input (default: test/improved)",
+    )
+    parser.add_argument(
+        "--pattern",
+        default="test_hf_*.py",
+        metavar="GLOB",
+        help="File name pattern of legacy scripts (default: test_hf_*.py)",
+    )
+    parser.add_argument(
+        "--limit", type=positive_int, metavar="N", help="Convert only the first N files found"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="Replace outputs that exist (default: keep them)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="Show what would be written")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="Write nothing; exit 1 when an output is missing or stale (for CI)",
+    )
+    parser.add_argument(
+        "--jobs", type=positive_int, default=1, metavar="N", help="Worker processes (default: 1)"
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="PATH",
+        help="Write a JSON report: per file its status, extracted fields and reasons",
+    )
+    parser.set_defaults(func=run)
+
+
+def convert_file(input_dir: Path, source: str) -> Result:
+    """Read, extract and generate one file (in a worker). Never raises: errors are results."""
+    try:
+        with input_dir.joinpath(*source.split("/")).open("rb") as stream:
+            data = stream.read(READ_LIMIT + 1)  # one byte more tells a file is over the limit
+    except OSError as error:
+        name = legacy_name(source.rsplit("/", 1)[-1])
+        return Result(Extraction(source, name, "none"), error=f"cannot read: {error.strerror}")
+    try:
+        extraction = extract(source, data)
+        if not extraction.is_model:
+            return Result(extraction)
+        return Result(extraction, text=generate(extraction))
+    except Exception as error:  # a file that breaks the converter fails alone, with its reason
+        name = legacy_name(source.rsplit("/", 1)[-1])
+        return Result(Extraction(source, name, "none"), error=f"{type(error).__name__}: {error}")
+
+
+def results(input_dir: Path, sources: list[str], jobs: int) -> Iterator[Result]:
+    """The results of ``sources`` in their order, from ``jobs`` worker processes."""
+    if jobs == 1 or len(sources) < 2:
+        yield from (convert_file(input_dir, s) for s in sources)
+        return
+    registry_index()  # loaded once here: forked workers inherit it
+    chunk = max(1, len(sources) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(convert_file, repeat(input_dir), sources, chunksize=chunk)
+
+
+def settle(
+    result: Result, args: argparse.Namespace, folder: files.OutputDir, claimed: dict[str, str]
+) -> tuple[str, str | None, str]:
+    """Status, output path and detail of one result; writes the output in write mode."""
+    extraction = result.extraction
+    if result.error is not None:
+        return "failed", None, result.error
+    if result.text is None:
+        return "skipped", None, extraction.skip_reason or "no model"
+    output, clash = claim(extraction, claimed)
+    data = result.text.encode("utf-8")
+    try:
+        existing = folder.read(output)
+        if args.check:
+            if existing is None:
+                return "missing", output, "output missing"
+            return ("up-to-date", output, "") if existing == data else ("stale", output, "")
+        if existing is not None and not args.overwrite:
+            return "exists", output, "output exists"
+        if args.dry_run:
+            return "would-convert", output, ""
+        if existing != data:
+            folder.write(output, data)
+    except (OSError, files.UnsafePathError) as error:
+        return "failed", output, str(error)
+    return "converted", output, clash
+
+
+def claim(extraction: Extraction, claimed: dict[str, str]) -> tuple[str, str]:
+    """The output path of ``extraction``, numbered when an earlier file of this run has its
+    name (``test_hf_a-b.py`` and ``test_hf_a_b.py``): both are converted, nothing is lost."""
+    number = 1
+    while True:
+        filename = module_filename(extraction.model_name, number)
+        output = files.output_relpath(extraction.source, filename)
+        if output not in claimed:
+            claimed[output] = extraction.source
+            break
+        number += 1
+    if number == 1:
+        return output, ""
+    first = files.output_relpath(extraction.source, module_filename(extraction.model_name))
+    return output, f"numbered: {first} is the output of {claimed[first]}"
+
+
+def log_line(i: int, total: int, outcome: Outcome) -> str:
+    source, output, detail = outcome.source, outcome.output, outcome.detail
+    lines = {
+        "converted": f"✅ Converted {source} → {output}",
+        "would-convert": f"🔎 Would convert {source} → {output}",
+        "up-to-date": f"✅ Up to date {source} → {output}",
+        "exists": f"⏭️ Skipping {source} ({detail})",
+        "skipped": f"⏭️ Skipping {source} ({detail})",
+        "missing": f"❌ Missing {source} → {output}",
+        "stale": f"❌ Stale {source} → {output} (differs: convert with --overwrite)",
+        "failed": f"❌ Failed {source}: {detail}",
+    }
+    note = f" ({detail})" if detail and outcome.status in ("converted", "would-convert") else ""
+    return f"[{i}/{total}] {lines[outcome.status]}{note}"
+
+
+def header(args: argparse.Namespace, found: int, out: TextIO) -> None:
+    print("🔄 Converting legacy model tests", file=out)
+    print(f"Input directory: {args.input_dir}", file=out)
+    print(f"Output directory: {args.output_dir}", file=out)
+    print(f"Pattern: {args.pattern}", file=out)
+    print(f"Files found: {found}", file=out)
+    print(f"Limit: {args.limit if args.limit is not None else 'none'}", file=out)
+    if args.dry_run:
+        print("Mode: dry run (nothing is written)", file=out)
+    elif args.check:
+        print("Mode: check (nothing is written; missing or stale outputs fail)", file=out)
+
+
+def footer(outcomes: list[Outcome], out: TextIO) -> None:
+    counts = Counter(o.status for o in outcomes)
+    done = sum(counts[s] for s in SUCCESS)
+    print(f"Conversion complete: {done}/{len(outcomes)} successful", file=out)
+    print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), file=out)
+
+
+def report(args: argparse.Namespace, found: int, outcomes: list[Outcome]) -> dict[str, object]:
+    entries = []
+    for outcome in outcomes:
+        fields = asdict(outcome.result.extraction)
+        fields["reasons"] = list(fields["reasons"])
+        entries.append(
+            {
+                **fields,
+                "status": outcome.status,
+                "output": outcome.output,
+                "detail": outcome.detail,
+            }
+        )
+    return {
+        "schema": REPORT_SCHEMA,
+        "transformers_registry": registry_index().transformers_version,
+        "input_dir": str(args.input_dir),
+        "output_dir": str(args.output_dir),
+        "pattern": args.pattern,
+        "files_found": found,
+        "limit": args.limit,
+        "mode": "check" if args.check else "dry-run" if args.dry_run else "write",
+        "summary": dict(sorted(Counter(o.status for o in outcomes).items())),
+        "files": entries,
+    }
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out
+    if not args.input_dir.is_dir():
+        print(f"modelgate convert: no input directory {str(args.input_dir)!r}", file=sys.stderr)
+        return 2
+    if files.inside(args.input_dir, args.output_dir.resolve()):
+        print(
+            f"modelgate convert: input directory {str(args.input_dir)!r} lies inside the "
+            f"output directory {str(args.output_dir)!r}, which is never read",
+            file=sys.stderr,
+        )
+        return 2
+    sources = files.discover(args.input_dir, args.output_dir, args.pattern)
+    found = len(sources)
+    sources = sources[: args.limit] if args.limit is not None else sources
+    header(args, found, out)
+    outcomes: list[Outcome] = []
+    output_dir = files.OutputDir(args.output_dir)
+    claimed: dict[str, str] = {}
+    try:
+        for i, result in enumerate(results(args.input_dir, sources, args.jobs), 1):
+            status, output, detail = settle(result, args, output_dir, claimed)
+            outcome = Outcome(result.extraction.source, status, output, detail, result)
+            outcomes.append(outcome)
+            print(log_line(i, len(sources), outcome), file=out, flush=True)
+    except BrokenProcessPool:
+        print(
+            f"modelgate convert: a worker process died after {len(outcomes)} files; "
+            "the outputs written so far are kept (rerun with --jobs 1 to see which file)",
+            file=sys.stderr,
+        )
+        return 2
+    footer(outcomes, out)
+    if args.report is not None:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(report(args, found, outcomes), indent=1, sort_keys=True)
+        args.report.write_text(text + "\n", encoding="utf-8")
+    return 1 if any(o.status in FAILURE for o in outcomes) else 0

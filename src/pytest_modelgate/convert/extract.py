@@ -1,0 +1,380 @@
+"""What a legacy ``test_hf_*.py`` script tests: its facts (``scan``) weighed against the
+transformers registry (``models.catalog``) into a model type, id, task, head and category, or
+the reason it is no model test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from pytest_modelgate.convert.scan import Facts, Found, is_checkpoint_id, scan
+from pytest_modelgate.models.catalog import (
+    TASK_HEADS,
+    categorize,
+    load_registry,
+    normalize,
+)
+
+# Bytes read of a file. No test script is that big: what lies beyond is data, and an unbounded
+# read or scan of a huge file would cost minutes and gigabytes for nothing.
+READ_LIMIT = 1 << 20
+# The first line of every module ``generate`` writes: such a file is an output, never an input.
+GENERATED_MARK = '"""Model tests converted from a legacy script by ``modelgate convert``.'
+BINARY_PROBE = 8192
+
+# Where a model id came from, best first: the default a legacy test runs with wins.
+ID_RANKS = {
+    "model_id default": 0,
+    "MODEL_ID constant": 1,
+    "registry key": 2,
+    "model id field": 3,
+    "from_pretrained call": 4,
+    "pipeline call": 5,
+}
+TASK_RANKS = {"pipeline call": 0, "task field": 1, "recommended_tasks": 2}
+
+# When no task of the file fits the model type, the first of these that does is used.
+PREFERRED_TASKS = (
+    "image-text-to-text",
+    "zero-shot-image-classification",
+    "visual-question-answering",
+    "document-question-answering",
+    "zero-shot-object-detection",
+    "automatic-speech-recognition",
+    "audio-classification",
+    "text-to-audio",
+    "image-classification",
+    "object-detection",
+    "image-segmentation",
+    "depth-estimation",
+    "video-classification",
+    "image-to-image",
+    "mask-generation",
+    "fill-mask",
+    "text-generation",
+    "text2text-generation",
+    "text-classification",
+    "token-classification",
+    "question-answering",
+    "multiple-choice",
+    "table-question-answering",
+    "time-series-prediction",
+    "image-feature-extraction",
+    "feature-extraction",
+)
+_TYPE_NAME = re.compile(r"[A-Za-z][\w.\-]{0,63}", re.ASCII)
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")
+_CUES = {
+    "multimodal": re.compile(r"image[-_ ]text|vision[-_ ]language|multimodal|caption|vqa", re.I),
+    "audio": re.compile(r"audio|speech|waveform|sampling_rate|\.wav\b", re.I),
+    "vision": re.compile(r"image|pixel_values|vision|\.jpe?g\b|\.png\b", re.I),
+}
+
+
+@dataclass(frozen=True)
+class Index:
+    """The registry, indexed for the lookups extraction makes many times per file."""
+
+    by_norm: dict[str, str]
+    by_class: dict[str, str]
+    heads: dict[str, tuple[str, ...]]
+    categories: dict[str, str]
+    transformers_version: str
+
+
+@cache
+def registry_index() -> Index:
+    registry = load_registry()
+    by_norm: dict[str, str] = {}
+    by_class: dict[str, str] = {}
+    heads: dict[str, list[str]] = {}
+    categories: dict[str, str] = {}
+    for pair in registry.pairs:
+        by_norm.setdefault(normalize(pair.model_type), pair.model_type)
+        by_class.setdefault(pair.class_name, pair.model_type)
+        heads.setdefault(pair.model_type, []).append(pair.head)
+        categories[pair.model_type] = pair.category
+    return Index(
+        by_norm,
+        by_class,
+        {t: tuple(h) for t, h in heads.items()},
+        categories,
+        registry.transformers_version,
+    )
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one legacy file tests, or why it is no model test (``skip_reason``)."""
+
+    source: str
+    model_name: str
+    parser: str
+    skip_reason: str | None = None
+    model_type: str | None = None
+    known_type: bool = False
+    model_id: str | None = None
+    task: str | None = None
+    head: str | None = None
+    category: str | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def is_model(self) -> bool:
+        return self.skip_reason is None
+
+
+def legacy_name(filename: str) -> str:
+    """The model name a legacy file is about: ``test_hf_xlm-roberta.py`` -> ``xlm-roberta``."""
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    for prefix in ("test_hf_", "test_"):
+        if stem.startswith(prefix):
+            return stem[len(prefix) :]
+    return stem
+
+
+def identifier(name: str) -> str:
+    """``name`` as an ASCII identifier fragment: ``xlm-roberta`` -> ``xlm_roberta``."""
+    return re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_")
+
+
+def task_name(value: str) -> str:
+    """A pipeline task as ``TASK_HEADS`` names it: ``translation_en_to_fr`` -> ``translation``."""
+    task = value.strip().lower().replace("_", "-")
+    return "translation" if task.startswith("translation-") else task
+
+
+def show(value: str, limit: int = 60) -> str:
+    """A value for a report line: quoted and escaped, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def decode(data: bytes) -> str | None:
+    """The text of a source file, or None for a binary file."""
+    if b"\x00" in data[:BINARY_PROBE]:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        return None if text.count("\ufffd") > len(text) // 100 + 8 else text
+
+
+def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
+    """What the legacy file ``source`` (a relative path, ``/``-separated) with bytes ``data``
+    tests; a file that is no model test comes back with ``skip_reason`` set."""
+    index = registry_index() if index is None else index
+    filename = source.rsplit("/", 1)[-1]
+    name = legacy_name(filename)
+    truncated = len(data) > READ_LIMIT
+    text = decode(data[:READ_LIMIT])
+    if text is None:
+        return Extraction(source, name, "none", skip_reason="binary file, not Python source")
+    if not text.strip():
+        return Extraction(source, name, "none", skip_reason="empty file")
+    if text.startswith(GENERATED_MARK):
+        return Extraction(source, name, "none", skip_reason="written by modelgate convert")
+    parser, facts = scan(text, index.by_class, truncated=truncated)
+    reasons = [f"over {READ_LIMIT >> 20} MiB: only the start was read"] if truncated else []
+    model_type, evidence = choose_model_type(name, facts, index)
+    model_id = choose_model_id(facts, reasons)
+    # Class names and ids alone may be a helper's; a model test also has a test's shape.
+    weak = model_type is None or evidence in ("class name", "model id")
+    has_shape = bool(facts.test_classes or facts.has_registry or _declares_id(facts))
+    if (weak and not has_shape) or not identifier(name):
+        return Extraction(source, name, parser, skip_reason=no_model_reason(name, facts))
+    if model_type is None:
+        model_type, task, head, category = unknown_type(name, facts, text, index, reasons)
+    else:
+        reasons.insert(0, f"model type {model_type!r} from the {evidence}")
+        heads = index.heads[model_type]
+        category = index.categories[model_type]
+        task, head = choose_task(model_type, heads, facts.tasks, reasons, category=category)
+    return Extraction(
+        source,
+        name,
+        parser,
+        model_type=model_type,
+        known_type=model_type in index.heads,
+        model_id=model_id,
+        task=task,
+        head=head,
+        category=category,
+        reasons=tuple(reasons),
+    )
+
+
+def unknown_type(
+    name: str, facts: Facts, text: str, index: Index, reasons: list[str]
+) -> tuple[str, str, str, str]:
+    """Model type, task, head and category of a model test whose type the registry lacks:
+    the declared type or the file's name, its first pipeline task, the category of that task
+    (or of the file's words, for plain feature extraction). The tests of such a module are
+    strict expected failures, with the first reason as theirs."""
+    declared = [f.value for f in facts.types if _TYPE_NAME.fullmatch(f.value)]
+    model_type = declared[0] if declared else name
+    reasons.insert(
+        0,
+        f"model type {model_type!r} is not in the transformers "
+        f"{index.transformers_version} registry",
+    )
+    tasks = [task_name(f.value) for f in _ranked(facts.tasks, TASK_RANKS)]
+    task = next((t for t in tasks if t in TASK_HEADS), "feature-extraction")
+    category = categorize(TASK_HEADS[task])
+    if category == "text" and task in ("feature-extraction", "image-feature-extraction"):
+        category = category_from_cues(text)
+        reasons.append(f"category {category!r} from the file's content")
+    return model_type, task, TASK_HEADS[task][0], category
+
+
+def _declares_id(facts: Facts) -> bool:
+    """True when the file names its own checkpoint (``model_id`` default or ``MODEL_ID``)."""
+    return any(
+        f.source in ("model_id default", "MODEL_ID constant") and is_checkpoint_id(f.value)
+        for f in facts.ids
+    )
+
+
+def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None, str]:
+    """The registry's model type of a file and the evidence for it, best evidence first."""
+    found = index.by_norm.get(normalize(name))
+    if found is not None:
+        return found, "file name"
+    for fact in facts.types:
+        found = index.by_norm.get(normalize(fact.value))
+        if found is not None:
+            return found, fact.source
+    found = _name_match(re.split(r"[-_.]+", name), "_", index)
+    if found is not None:
+        return found, "file name"
+    for fact in facts.test_classes:
+        found = _name_match(_CAMEL.findall(fact.value), "", index)
+        if found is not None:
+            return found, fact.source
+    for fact in facts.classes:
+        found = index.by_class.get(fact.value)
+        if found is None and fact.value.endswith("Config"):
+            found = index.by_norm.get(normalize(fact.value[: -len("Config")]))
+        if found is not None:
+            return found, "class name"
+    for fact in _ranked(facts.ids, ID_RANKS):
+        if is_checkpoint_id(fact.value):
+            basename = fact.value.rsplit("/", 1)[-1]
+            found = _name_match(re.split(r"[-_.]+", basename), "-", index)
+            if found is not None:
+                return found, "model id"
+    return None, ""
+
+
+def _name_match(parts: list[str], joiner: str, index: Index) -> str | None:
+    """The model type a compound name is made of: the longest run of leading ``parts``
+    (``bert_base_uncased``), else of trailing ones (``flan_t5``), else the longest type of four
+    letters or more that ends or starts it (``codellama``, ``distilgpt2``, ``llamaguard``), else
+    the name less a version (``llama2``)."""
+    parts = [p for p in parts if p]
+    runs = [parts[:end] for end in range(len(parts), 0, -1)]
+    runs += [parts[start:] for start in range(1, len(parts))]
+    for run in runs:
+        found = index.by_norm.get(normalize(joiner.join(run)))
+        if found is not None:
+            return found
+    whole = normalize("".join(parts))
+    pieces = [whole[start:] for start in range(1, len(whole) - 3)]
+    pieces += [whole[:end] for end in range(len(whole) - 1, 3, -1)]
+    pieces.append(re.sub(r"v?\d+$", "", whole))
+    for piece in pieces:
+        found = index.by_norm.get(piece)
+        if found is not None:
+            return found
+    return None
+
+
+def _ranked(facts: list[Found], ranks: dict[str, int]) -> list[Found]:
+    return sorted(facts, key=lambda f: (ranks.get(f.source, len(ranks)), f.pos))
+
+
+def choose_model_id(facts: Facts, reasons: list[str]) -> str | None:
+    """The checkpoint the legacy test used by default; ignored values are noted in reasons."""
+    ignored: list[str] = []
+    for fact in _ranked(facts.ids, ID_RANKS):
+        if is_checkpoint_id(fact.value):
+            for value in ignored:
+                reasons.append(f"ignored model id {show(value)}: not a checkpoint id")
+            reasons.append(f"model id from the {fact.source}")
+            return fact.value
+        if fact.value not in ignored and fact.source != "model id field":
+            ignored.append(fact.value)
+    for value in ignored:
+        reasons.append(f"ignored model id {show(value)}: not a checkpoint id")
+    reasons.append("no model id found: MODEL_ID is None, --model-source=pretrained skips")
+    return None
+
+
+def choose_task(
+    model_type: str,
+    heads: tuple[str, ...],
+    found: list[Found],
+    reasons: list[str],
+    *,
+    category: str = "text",
+) -> tuple[str, str]:
+    """The first task of the file that a head of ``model_type`` serves, else the best one."""
+    unknown: list[str] = []
+    unfit: list[str] = []
+    for fact in _ranked(found, TASK_RANKS):
+        task = task_name(fact.value)
+        if task not in TASK_HEADS:
+            if fact.value not in unknown:
+                unknown.append(fact.value)
+            continue
+        served = [h for h in TASK_HEADS[task] if h in heads]
+        if served:
+            reasons.append(f"task {task!r} from the {fact.source}")
+            return task, served[0]
+        if task not in unfit:
+            unfit.append(task)
+    for task in PREFERRED_TASKS:
+        if task == "image-feature-extraction" and category not in ("vision", "multimodal"):
+            continue  # its heads include the base head, which text and audio models have too
+        served = [h for h in TASK_HEADS[task] if h in heads]
+        if served:
+            break
+    else:
+        task, served = heads[0], [heads[0]]
+    if unknown:
+        named = ", ".join(show(t) for t in unknown[:3])
+        reasons.append(f"ignored task {named}: not a pipeline task")
+    if unfit:
+        named = ", ".join(repr(t) for t in unfit[:3])
+        reasons.append(
+            f"task {named} does not fit {model_type} (heads: {', '.join(heads)}): "
+            f"used {task!r}, the best it supports"
+        )
+    else:
+        reasons.append(f"no usable task found: used {task!r}, the best {model_type} supports")
+    return task, served[0]
+
+
+def category_from_cues(text: str) -> str:
+    """The category of a model the registry lacks, from words in its test."""
+    sample = text
+    if _CUES["multimodal"].search(sample):
+        return "multimodal"
+    audio = len(_CUES["audio"].findall(sample))
+    vision = len(_CUES["vision"].findall(sample))
+    if max(audio, vision) < 2:
+        return "text"
+    return "audio" if audio >= vision else "vision"
+
+
+def no_model_reason(name: str, facts: Facts) -> str:
+    seen = "no Test<Name>Models class, model registry, model type or model id"
+    if not identifier(name):
+        return f"no model: the file name names none ({name!r}) and the file has {seen}"
+    return f"no model: {name!r} is no model type and the file has {seen}"
+
+
+__all__ = ["Extraction", "extract", "identifier", "legacy_name", "registry_index"]

@@ -1,0 +1,363 @@
+"""Extraction from legacy scripts: every shape of the fixtures, hostile files, the pure helpers."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pytest_modelgate.convert import extract as ex
+from pytest_modelgate.convert import scan
+from pytest_modelgate.convert.extract import Found, extract
+from pytest_modelgate.convert.generate import generate
+
+LEGACY = Path(__file__).parent / "convert_fixtures" / "legacy"
+
+
+def extract_fixture(source: str) -> ex.Extraction:
+    return extract(source, LEGACY.joinpath(*source.split("/")).read_bytes())
+
+
+# source, parser, model type, model id, task, head
+CONVERTED = [
+    line.split()
+    for line in [
+        # registry keyed by checkpoint id, Test<Name>Models, pipeline(**kwargs), hardware probe
+        "test_hf_bert.py ast bert google-bert/bert-base-uncased fill-mask fill-mask",
+        # pipeline("task", model=...), unittest runner, recommended_tasks
+        "test_hf_gpt2.py ast gpt2 openai-community/gpt2 text-generation causal-lm",
+        # hyphenated name, {{...}} placeholders, broken indentation
+        "test_hf_xlm-roberta.py tokens xlm-roberta FacebookAI/xlm-roberta-base fill-mask fill-mask",
+        # statements pasted on one line in a class body, try: with no body
+        "test_hf_t5.py tokens t5 google-t5/t5-small translation seq2seq-lm",
+        # from_pretrained only, mis-indented
+        "test_hf_vit.py tokens vit google/vit-base-patch16-224 image-classification"
+        " image-classification",
+        # pipeline(task=...) in a unittest case, registry keyed by id
+        "test_hf_whisper.py ast whisper openai/whisper-tiny automatic-speech-recognition"
+        " speech-seq2seq",
+        # a task the model cannot serve: the best supported one instead
+        "test_hf_clip.py ast clip openai/clip-vit-base-patch32 zero-shot-image-classification"
+        " zero-shot-image-classification",
+        # a family name that ends in its model type
+        "test_hf_flan_t5.py ast t5 google/flan-t5-small text2text-generation seq2seq-lm",
+        # the file name's leading part is the model type
+        "test_hf_bert_base_uncased.py ast bert google-bert/bert-base-uncased fill-mask fill-mask",
+        # MODEL_ID constant, pipeline(task=...)
+        "test_hf_llama.py ast llama meta-llama/Llama-3.2-1B text-generation causal-lm",
+        # an unterminated docstring: only the tolerant tokenizer reads it
+        "test_hf_opt.py tokens opt facebook/opt-125m text-generation causal-lm",
+        # hostile model ids are refused; the file's from_pretrained id is used
+        "test_hf_electra.py ast electra google/electra-small-discriminator fill-mask fill-mask",
+        # raises and loops when imported
+        "test_hf_albert.py ast albert albert/albert-base-v2 fill-mask fill-mask",
+        # a family template: no model type in its names, the model class tells
+        "test_hf_decoder-only.py tokens bert decoder-only-base-uncased fill-mask fill-mask",
+        # an unrendered template: placeholders for the id and task, {{ }} dict literals
+        "test_hf_deberta_v2.py tokens deberta-v2 None fill-mask fill-mask",
+        # in a sub-folder
+        "sub/test_hf_roberta.py ast roberta FacebookAI/roberta-base fill-mask fill-mask",
+    ]
+]
+
+SKIPPED = [
+    ("test_hf___help.py", "no model: '__help' is no model type"),
+    ("test_hf_api_integration.py", "no model: 'api_integration' is no model type"),
+    ("test_hf_empty.py", "empty file"),
+    ("test_hf_binary.py", "binary file, not Python source"),
+]
+
+
+@pytest.mark.parametrize(("source", "parser", "model_type", "model_id", "task", "head"), CONVERTED)
+def test_converted_fixture(
+    source: str, parser: str, model_type: str, model_id: str, task: str, head: str
+) -> None:
+    found = extract_fixture(source)
+    assert found.is_model, found.skip_reason
+    expected_id = None if model_id == "None" else model_id
+    assert (found.parser, found.model_type, found.model_id) == (parser, model_type, expected_id)
+    assert (found.task, found.head, found.known_type) == (task, head, True)
+    index = ex.registry_index()
+    assert found.category == index.categories[model_type]
+    assert head in index.heads[model_type]
+
+
+@pytest.mark.parametrize(("source", "reason"), SKIPPED)
+def test_skipped_fixture(source: str, reason: str) -> None:
+    found = extract_fixture(source)
+    assert not found.is_model
+    assert found.skip_reason is not None
+    assert found.skip_reason.startswith(reason)
+    assert found.model_type is None
+
+
+def test_every_fixture_is_covered() -> None:
+    covered = {c[0] for c in CONVERTED} | {s[0] for s in SKIPPED} | {"test_hf_mystery_net.py"}
+    on_disk = {p.relative_to(LEGACY).as_posix() for p in LEGACY.rglob("test_hf_*.py")}
+    assert on_disk == covered
+
+
+def test_unknown_model_type_is_converted_with_its_reason() -> None:
+    found = extract_fixture("test_hf_mystery_net.py")
+    assert found.is_model and not found.known_type
+    assert (found.model_type, found.model_id) == ("mystery_net", "example-org/mystery-net-base")
+    assert (found.task, found.head) == ("feature-extraction", "base")
+    assert found.category == "vision"  # from the content: image processor, pixel values
+    assert found.reasons[0].startswith("model type 'mystery_net' is not in the transformers")
+
+
+def test_unfit_task_is_replaced_with_a_reason() -> None:
+    found = extract_fixture("test_hf_clip.py")
+    assert any("'fill-mask' does not fit clip" in r for r in found.reasons)
+
+
+def test_template_placeholders_are_refused_with_reasons() -> None:
+    found = extract_fixture("test_hf_deberta_v2.py")
+    assert found.reasons[1:] == (
+        "ignored model id '{default_model}': not a checkpoint id",
+        "no model id found: MODEL_ID is None, --model-source=pretrained skips",
+        "ignored task '{default_task}': not a pipeline task",
+        "no usable task found: used 'fill-mask', the best deberta-v2 supports",
+    )
+
+
+def test_hostile_ids_are_refused_with_reasons() -> None:
+    found = extract_fixture("test_hf_electra.py")
+    refused = [r for r in found.reasons if r.startswith("ignored model id")]
+    assert len(refused) == 2
+    assert all("not a checkpoint id" in r for r in refused)
+    assert "__import__" not in (found.model_id or "")
+
+
+def test_a_file_that_raises_or_loops_is_never_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "imported.marker"
+    monkeypatch.setenv("CONVERT_MARKER", str(marker))
+    found = extract_fixture("test_hf_albert.py")
+    assert found.is_model
+    assert not marker.exists()
+
+
+def test_a_10_mb_file_is_read_only_to_the_limit() -> None:
+    head = (LEGACY / "test_hf_bert.py").read_bytes()
+    data = head + b"DATA = [\n" + b"    'padding padding padding padding',\n" * 300_000 + b"]\n"
+    assert len(data) > 10 * 2**20
+    start = time.perf_counter()
+    found = extract("test_hf_bert.py", data)
+    elapsed = time.perf_counter() - start
+    assert found.is_model
+    assert (found.parser, found.model_type, found.model_id) == (
+        "tokens",
+        "bert",
+        "google-bert/bert-base-uncased",
+    )
+    assert found.reasons[1] == "over 1 MiB: only the start was read"
+    assert elapsed < 30  # bounded: a scan of the whole file would take far longer
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b"\n   \n\t\n", "empty file"),
+        (b"\x00\x01\x02bert", "binary file, not Python source"),
+        (bytes(range(128, 256)) * 8, "binary file, not Python source"),
+    ],
+)
+def test_empty_and_binary_data(data: bytes, reason: str) -> None:
+    found = extract("test_hf_bert.py", data)
+    assert found.skip_reason == reason
+
+
+def test_extraction_is_deterministic() -> None:
+    assert extract_fixture("test_hf_bert.py") == extract_fixture("test_hf_bert.py")
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "ident"),
+    [
+        ("test_hf_bert.py", "bert", "bert"),
+        ("test_hf_xlm-roberta.py", "xlm-roberta", "xlm_roberta"),
+        ("test_hf___help.py", "__help", "help"),
+        ("test_legacy.py", "legacy", "legacy"),
+        ("test_hf_..py", ".", ""),
+        ("test_hf_a b'c\".py", "a b'c\"", "a_b_c"),
+    ],
+)
+def test_legacy_name_and_identifier(filename: str, name: str, ident: str) -> None:
+    assert ex.legacy_name(filename) == name
+    assert ex.identifier(name) == ident
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("google-bert/bert-base-uncased", True),
+        ("gpt2", True),
+        ("t5-small", True),
+        ("{{self.model_id}}", False),
+        ("bert'); __import__('os')", False),
+        ("google/electra\nx", False),
+        ("../../etc/passwd", False),
+        ("/abs/path", False),
+        ("a/b/c", False),
+        ("fill-mask", False),
+        ("model.py", False),
+        ("", False),
+    ],
+)
+def test_is_checkpoint_id(value: str, ok: bool) -> None:
+    assert scan.is_checkpoint_id(value) is ok
+
+
+@pytest.mark.parametrize(
+    ("name", "model_type"),
+    [
+        ("XLM-RoBERTa", "xlm-roberta"),
+        ("xlm_roberta", "xlm-roberta"),
+        ("Wav2Vec2", "wav2vec2"),
+        ("BLENDERBOT_SMALL", "blenderbot-small"),
+        ("bert_base_uncased", "bert"),
+        ("flan_t5", "t5"),
+        ("codellama", "llama"),
+        ("distilgpt2", "gpt2"),
+        ("llamaguard", "llama"),
+        ("llama2", "llama"),
+        ("api_integration", None),
+        ("decoder-only", None),
+        ("no-such-model", None),
+    ],
+)
+def test_model_type_from_the_file_name_is_tolerant(name: str, model_type: str | None) -> None:
+    found, evidence = ex.choose_model_type(name, scan.Facts(), ex.registry_index())
+    assert found == model_type
+    assert evidence == ("file name" if model_type else "")
+
+
+def test_model_type_evidence_order() -> None:
+    facts = scan.Facts(
+        types=[Found("gpt2", "model_type field", (1, 0))],
+        classes=[Found("BertConfig", "class name", (2, 0))],
+    )
+    index = ex.registry_index()
+    assert ex.choose_model_type("vit", facts, index) == ("vit", "file name")
+    assert ex.choose_model_type("custom", facts, index) == ("gpt2", "model_type field")
+    assert ex.choose_model_type("custom", scan.Facts(classes=facts.classes), index) == (
+        "bert",
+        "class name",
+    )
+
+
+@pytest.mark.parametrize(
+    ("found", "task", "head", "reason"),
+    [
+        ([Found("fill-mask", "pipeline call", (1, 0))], "fill-mask", "fill-mask", "from the"),
+        ([Found("ner", "task field", (1, 0))], "ner", "token-classification", "from the"),
+        (
+            [Found("image-classification", "pipeline call", (1, 0))],
+            "fill-mask",
+            "fill-mask",
+            "does not fit bert",
+        ),
+        ([], "fill-mask", "fill-mask", "no usable task found"),
+        ([Found("{task}", "task field", (1, 0))], "fill-mask", "fill-mask", "no usable task"),
+    ],
+)
+def test_choose_task(found: list[Found], task: str, head: str, reason: str) -> None:
+    reasons: list[str] = []
+    heads = ex.registry_index().heads["bert"]
+    assert ex.choose_task("bert", heads, found, reasons) == (task, head)
+    assert reason in reasons[-1]
+
+
+@pytest.mark.parametrize(
+    ("category", "task"), [("text", "feature-extraction"), ("vision", "image-feature-extraction")]
+)
+def test_base_only_models_extract_features_of_their_modality(category: str, task: str) -> None:
+    assert ex.choose_task("x", ("base",), [], [], category=category) == (task, "base")
+
+
+def test_task_ranks_prefer_the_pipeline_call() -> None:
+    found = [
+        Found("text-classification", "recommended_tasks", (1, 0)),
+        Found("fill-mask", "pipeline call", (9, 0)),
+    ]
+    heads = ex.registry_index().heads["bert"]
+    assert ex.choose_task("bert", heads, found, []) == ("fill-mask", "fill-mask")
+
+
+def test_translation_tasks_fold() -> None:
+    assert ex.task_name("translation_en_to_fr") == "translation"
+    assert ex.task_name(" Text_Generation ") == "text-generation"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("pixel_values = processor(images=image)", "vision"),
+        ("audio = load('a.wav'); sampling_rate = 16000", "audio"),
+        ("an image-text model", "multimodal"),
+        ("tokenizer('hello')", "text"),
+    ],
+)
+def test_category_from_cues(text: str, category: str) -> None:
+    assert ex.category_from_cues(text) == category
+
+
+def test_tokens_survive_unclosed_strings() -> None:
+    tokens = scan.regex_tokens('x = "unclosed\nMODEL_ID = "gpt2"\n"""never closed')
+    strings = [scan.string_value(t) for t in tokens if t[scan.KIND] == "string"]
+    assert "gpt2" in strings
+
+
+def test_a_converted_module_is_never_an_input() -> None:
+    golden = LEGACY.parent / "golden" / "test_hf_bert_improved.py"
+    found = extract("test_hf_bert_improved.py", golden.read_bytes())
+    assert found.skip_reason == "written by modelgate convert"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mangled_files_never_break_the_converter(seed: int) -> None:
+    """Legacy files broken further at random (seeded): lines dropped, doubled, dedented, cut,
+    stray quotes and brackets. Extraction never raises and what it converts generates."""
+    rng = random.Random(seed)
+    sources = sorted(p for p in LEGACY.rglob("test_hf_*.py") if p.stat().st_size < 10_000)
+    for path in sources:
+        lines = path.read_bytes().splitlines(keepends=True)
+        for _ in range(rng.randint(1, 8)):
+            if not lines:
+                break
+            i = rng.randrange(len(lines))
+            edit = rng.choice(["drop", "double", "dedent", "cut", "junk"])
+            if edit == "drop":
+                del lines[i]
+            elif edit == "double":
+                lines.insert(i, lines[i])
+            elif edit == "dedent":
+                lines[i] = lines[i].lstrip()
+            elif edit == "cut":
+                lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
+            else:
+                lines.insert(i, rng.choice([b'"', b"'''", b"(", b"}", b"\\", b"{{x}}"]))
+        found = extract(path.name, b"".join(lines))
+        if found.is_model:
+            generate(found)  # raises GenerationError were the module not valid
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda data: data.replace(b"\n", b"\r\n"),
+        lambda data: b"\xef\xbb\xbf" + data,
+        lambda data: b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + data,
+    ],
+    ids=["crlf", "bom", "latin-1"],
+)
+def test_line_endings_and_encodings(encode: Callable[[bytes], bytes]) -> None:
+    data = encode((LEGACY / "test_hf_bert.py").read_bytes())
+    found = extract("test_hf_bert.py", data)
+    assert (found.model_type, found.model_id) == ("bert", "google-bert/bert-base-uncased")
