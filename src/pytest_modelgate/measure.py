@@ -25,6 +25,11 @@ Peak memory:
 - CPU elsewhere (or where ``clear_refs`` cannot be written): ``resource.getrusage`` ``ru_maxrss``,
   the peak since the process started; it cannot be reset, so it over-states the peak of a test
   run after a larger one. ``memory_source`` in the result says which method was used.
+
+``memory_base_mb`` is the level right after the reset (the resident set on Linux, the allocated
+CUDA memory), where it can be read. A process peak depends on what the process held before (an
+xdist worker that ran 900 models holds more than a fresh one), so comparisons judge the growth
+above that level, ``memory_peak_mb - memory_base_mb``, when both sides have it.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ class Stats:
     memory_source: str
     device: str
     threads: int
+    memory_base_mb: float | None = None
 
     @property
     def normalised_samples(self) -> tuple[float, ...]:
@@ -99,6 +105,8 @@ class Stats:
         }
         if self.clock == "cpu":
             stats["cpu_samples"] = list(self.cpu_samples)
+        if self.memory_base_mb is not None:
+            stats["memory_base_mb"] = self.memory_base_mb
         return stats
 
 
@@ -229,6 +237,7 @@ def measure(
         memory_source=source,
         device=device,
         threads=threads,
+        memory_base_mb=memory.base,
     )
 
 
@@ -256,11 +265,15 @@ class _MemoryProbe:
 
     def __init__(self, torch_cuda: ModuleType | None) -> None:
         self.torch = torch_cuda
+        self.base: float | None = None
         if self.torch is not None:
             self.torch.cuda.reset_peak_memory_stats()
             self.source = "cuda-max-allocated"
+            self.base = self.torch.cuda.memory_allocated() / 2**20
         elif _reset_hwm():
             self.source = "linux-vmhwm"
+            hwm = _vmhwm_kib()  # right after the reset: the resident set now
+            self.base = hwm / 1024 if hwm is not None else None
         else:
             self.source = "ru-maxrss"
 
