@@ -34,6 +34,7 @@ above that level, ``memory_peak_mb - memory_base_mb``, when both sides have it.
 
 from __future__ import annotations
 
+import importlib
 import math
 import statistics
 import sys
@@ -175,7 +176,7 @@ def _torch_for(model: object, device: str) -> ModuleType | None:
         # A torch module cannot exist without torch imported, so there is nothing to import.
         return None
     if torch is None:
-        import torch  # only for non-CPU devices
+        torch = importlib.import_module("torch")  # only for non-CPU devices
     return torch
 
 
