@@ -90,9 +90,17 @@ def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
     channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
     height, width = image_size(config)
     if head == "video-classification" or _get(vision, "num_frames", default=None):
-        frames = int(_get(vision, "num_frames", default=8))
-        return torch.randn(BATCH, frames, channels, height, width, generator=generator)
+        return video_values(torch, config, generator)
     return torch.randn(BATCH, channels, height, width, generator=generator)
+
+
+def video_values(torch: Any, config: Any, generator: Any) -> Any:
+    """A clip of ``(batch, frames, channels, height, width)`` at the config's frame count."""
+    vision = _vision_config(config)
+    channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
+    height, width = image_size(config)
+    frames = int(_get(vision, "num_frames", "frames_per_clip", default=8))
+    return torch.randn(BATCH, frames, channels, height, width, generator=generator)
 
 
 def feature_bins(config: Any) -> list[int]:
@@ -153,6 +161,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     media: list[dict[str, Any]] = []
     if "pixel_values" in params:
         media.append({"pixel_values": pixel_values(torch, config, head, generator)})
+    if "pixel_values_videos" in params:
+        media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
         waveform = torch.randn(BATCH, SAMPLES, generator=generator)
         media.append({"input_values": waveform})
@@ -167,13 +177,14 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "grid_thw" in params and "hidden_states" in params:
         media.append(flat_patches(torch, config, generator))
     main = getattr(model, "main_input_name", "input_ids")
+    mains = [main] if isinstance(main, str) else list(main)  # some models name several
     found: list[dict[str, Any]] = []
     for extra in media:
         found.append({**text, **extra})
     if text:
         found.append(text)
     for extra in media:
-        if main in extra:
+        if any(name in extra for name in mains):
             found.append(extra)
     unique: list[dict[str, Any]] = []
     for inputs in found:
