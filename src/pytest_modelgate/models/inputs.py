@@ -91,6 +91,9 @@ def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
     height, width = image_size(config)
     if head == "video-classification" or _get(vision, "num_frames", default=None):
         return video_values(torch, config, generator)
+    matcher = getattr(config, "keypoint_detector_config", None) is not None
+    if head == "keypoint-matching" or matcher:  # a pair of images to match
+        return torch.randn(BATCH, 2, channels, height, width, generator=generator)
     return torch.randn(BATCH, channels, height, width, generator=generator)
 
 
