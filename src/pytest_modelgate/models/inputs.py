@@ -90,9 +90,20 @@ def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
     channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
     height, width = image_size(config)
     if head == "video-classification" or _get(vision, "num_frames", default=None):
-        frames = int(_get(vision, "num_frames", default=8))
-        return torch.randn(BATCH, frames, channels, height, width, generator=generator)
+        return video_values(torch, config, generator)
+    matcher = getattr(config, "keypoint_detector_config", None) is not None
+    if head == "keypoint-matching" or matcher:  # a pair of images to match
+        return torch.randn(BATCH, 2, channels, height, width, generator=generator)
     return torch.randn(BATCH, channels, height, width, generator=generator)
+
+
+def video_values(torch: Any, config: Any, generator: Any) -> Any:
+    """A clip of ``(batch, frames, channels, height, width)`` at the config's frame count."""
+    vision = _vision_config(config)
+    channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
+    height, width = image_size(config)
+    frames = int(_get(vision, "num_frames", "frames_per_clip", default=8))
+    return torch.randn(BATCH, frames, channels, height, width, generator=generator)
 
 
 def feature_bins(config: Any) -> list[int]:
@@ -136,6 +147,21 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def with_query_tokens(config: Any, text: dict[str, Any]) -> dict[str, Any] | None:
+    """``text`` with its first ids replaced by the image token, one per query token of a
+    Q-Former model (``num_query_tokens``); None for other models or when they do not fit."""
+    count = getattr(config, "num_query_tokens", None)
+    token = _get(config, "image_token_id", "image_token_index")
+    ids = text.get("input_ids")
+    if not (isinstance(count, int) and isinstance(token, int) and ids is not None):
+        return None
+    if ids.dim() != 2 or count >= ids.shape[-1]:
+        return None
+    ids = ids.clone()
+    ids[:, :count] = token
+    return {**text, "input_ids": ids}
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -148,11 +174,22 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         text["input_ids"] = token_ids(torch, config, shape, generator)
         if "attention_mask" in params:
             text["attention_mask"] = torch.ones(shape, dtype=torch.long)
+    qformer = getattr(config, "qformer_config", None)
+    if qformer is not None and "qformer_input_ids" in params:  # InstructBLIP's Q-Former prompt
+        text["qformer_input_ids"] = token_ids(torch, qformer, (BATCH, SEQ), generator)
+        if "qformer_attention_mask" in params:
+            text["qformer_attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
     if getattr(config, "is_encoder_decoder", False) and "decoder_input_ids" in params:
         text["decoder_input_ids"] = token_ids(torch, config, (BATCH, SEQ), generator)
     media: list[dict[str, Any]] = []
     if "pixel_values" in params:
-        media.append({"pixel_values": pixel_values(torch, config, head, generator)})
+        pixels = pixel_values(torch, config, head, generator)
+        media.append({"pixel_values": pixels})
+        query_text = with_query_tokens(config, text)
+        if query_text is not None:  # BLIP-2 style: the image's query tokens lead the text
+            media.insert(0, {**query_text, "pixel_values": pixels})
+    if "pixel_values_videos" in params:
+        media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
         waveform = torch.randn(BATCH, SAMPLES, generator=generator)
         media.append({"input_values": waveform})
@@ -167,13 +204,14 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "grid_thw" in params and "hidden_states" in params:
         media.append(flat_patches(torch, config, generator))
     main = getattr(model, "main_input_name", "input_ids")
+    mains = [main] if isinstance(main, str) else list(main)  # some models name several
     found: list[dict[str, Any]] = []
     for extra in media:
         found.append({**text, **extra})
     if text:
         found.append(text)
     for extra in media:
-        if main in extra:
+        if any(name in extra for name in mains):
             found.append(extra)
     unique: list[dict[str, Any]] = []
     for inputs in found:
