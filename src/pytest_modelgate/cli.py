@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 
 from pytest_modelgate import __version__, baselines_cli
@@ -31,5 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 0
-    result: int = func(args)
+    try:
+        result: int = func(args)
+    except BrokenPipeError:
+        # the reader went away (``modelgate catalog | head``): stop quietly, as cat would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return result

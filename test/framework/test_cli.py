@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,14 @@ def test_catalog_record_slow_needs_a_report(
 ) -> None:
     assert main(["catalog", "--record-slow", str(tmp_path / "missing.xml")]) == 2
     assert "no such report" in capsys.readouterr().err
+
+
+def test_closed_pipe_is_not_an_error() -> None:
+    """``modelgate catalog | head`` ends quietly with status 0 when ``head`` stops reading."""
+    script = "import sys; from pytest_modelgate.cli import main; sys.exit(main(['catalog']))"
+    reader = "import sys; sys.stdin.readline()"
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) as writer:
+        assert writer.stdout is not None
+        subprocess.run([sys.executable, "-c", reader], stdin=writer.stdout, check=True)
+        writer.stdout.close()
+        assert writer.wait(timeout=60) == 0
