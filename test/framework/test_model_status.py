@@ -127,6 +127,13 @@ def test_shrink_config_dict() -> None:
     assert shrunk["text_config"] == {"model_type": "y", "d_model": 32, "encoder_layers": 2}
 
 
+def test_shrink_keeps_the_labels_of_a_classifier() -> None:
+    labels = {"0": "a", "1": "b", "2": "c"}
+    shrunk = tiny.shrink({"num_hidden_layers": 12, "id2label": labels, "x": {"0": 1, "5": 2}})
+    assert shrunk["id2label"] == labels
+    assert shrunk["x"] == {"0": 1}
+
+
 def test_shrink_backbone_outputs_and_rope_sections() -> None:
     shrunk = tiny.shrink(
         {
