@@ -2,8 +2,8 @@
 
 Token ids stay inside the vocabulary and clear of the special ids the tiny config moved to its
 top end; pixel values follow the config's image size and channels; audio is a waveform
-(``input_values``) or log-mel features (``input_features``, in either layout); encoder-decoders
-get decoder inputs. ``candidates`` returns a few input sets, fullest first: the checks use the
+(``input_values``) or log-mel features (``input_features``, in either layout); forecasting
+models get a past window of a time series; encoder-decoders get decoder inputs. ``candidates`` returns a few input sets, fullest first: the checks use the
 first one the model accepts (a vision-language model without image tokens in its text runs text
 only, for example).
 """
@@ -19,6 +19,7 @@ SEQ = 8
 CHOICES = 2
 SAMPLES = 16000
 FRAMES = 64
+SERIES = 32
 SEED = 0
 _RESERVED_TOP = 16
 _BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
@@ -136,6 +137,36 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def time_series(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """A past window of a time series (``context_length`` steps, plus the longest lag), with the
+    masks, paddings, time features and future window the forecasting models ask for."""
+    lags = _get(config, "lags_sequence", default=None)
+    length = int(_get(config, "context_length", default=SERIES)) + (max(lags) if lags else 0)
+    channels = _get(config, "num_input_channels", default=None)
+    size = int(_get(config, "input_size", default=1))
+    shape: tuple[int, ...] = (BATCH, length)
+    if channels is not None:
+        shape = (BATCH, length, int(channels))
+    elif size > 1:
+        shape = (BATCH, length, size)
+    found: dict[str, Any] = {"past_values": torch.randn(*shape, generator=generator)}
+    if "past_observed_mask" in params:
+        found["past_observed_mask"] = torch.ones(shape)
+    if "past_values_padding" in params:
+        found["past_values_padding"] = torch.zeros(BATCH, length)
+    if "freq" in params:
+        found["freq"] = torch.zeros(BATCH, 1, dtype=torch.long)
+    features = int(_get(config, "num_time_features", default=0))
+    if "past_time_features" in params:
+        found["past_time_features"] = torch.randn(BATCH, length, features, generator=generator)
+    horizon = _get(config, "prediction_length", default=None)
+    if "future_time_features" in params and isinstance(horizon, int):
+        found["future_time_features"] = torch.randn(BATCH, horizon, features, generator=generator)
+    return found
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -164,6 +195,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+    if "past_values" in params:
+        media.append(time_series(torch, config, params, generator))
     if "grid_thw" in params and "hidden_states" in params:
         media.append(flat_patches(torch, config, generator))
     main = getattr(model, "main_input_name", "input_ids")
