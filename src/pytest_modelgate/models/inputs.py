@@ -3,9 +3,9 @@
 Token ids stay inside the vocabulary and clear of the special ids the tiny config moved to its
 top end; pixel values follow the config's image size and channels; audio is a waveform
 (``input_values``) or log-mel features (``input_features``, in either layout); forecasting
-models get a past window of a time series; encoder-decoders get decoder inputs. ``candidates`` returns a few input sets, fullest first: the checks use the
-first one the model accepts (a vision-language model without image tokens in its text runs text
-only, for example).
+models get a past window of a time series; encoder-decoders get decoder inputs. ``candidates``
+returns a few input sets, fullest first: the checks use the first one the model accepts (a
+vision-language model without image tokens in its text runs text only, for example).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ CHOICES = 2
 SAMPLES = 16000
 FRAMES = 64
 SERIES = 32
+REGIONS = 4
+HIDDEN_FEATURES = 32
 SEED = 0
 _RESERVED_TOP = 16
 _BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
@@ -167,6 +169,22 @@ def time_series(
     return found
 
 
+def regions(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Boxes that go with the text: a layout box per token (``bbox``, corners in ``[0, 1]``), or
+    region features and their boxes (``visual_feats``, ``visual_pos``)."""
+    found: dict[str, Any] = {}
+    if "bbox" in params:
+        corners = torch.rand(BATCH, SEQ, 2, 2, generator=generator).sort(dim=2).values
+        found["bbox"] = corners.transpose(2, 3).reshape(BATCH, SEQ, 4)
+    if "visual_feats" in params and "visual_pos" in params:
+        dim = int(_get(config, "visual_feat_dim", default=HIDDEN_FEATURES))
+        found["visual_feats"] = torch.randn(BATCH, REGIONS, dim, generator=generator)
+        found["visual_pos"] = torch.rand(BATCH, REGIONS, 4, generator=generator)
+    return found
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -205,6 +223,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         found.append({**text, **extra})
     if text:
         found.append(text)
+        # Boxes for text-only models (layout models that also take images are not covered),
+        # after the text alone, so a model that runs without boxes keeps its inputs.
+        boxes = regions(torch, config, params, generator) if not media else {}
+        if boxes:
+            found.append({**text, **boxes})
     for extra in media:
         if main in extra:
             found.append(extra)
