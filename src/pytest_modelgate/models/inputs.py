@@ -30,6 +30,7 @@ _FEATURE_MASKS = (
     "feature_attention_mask",
     "input_features_attention_mask",
 )  # ids at the top of a vocabulary are where special tokens were moved
+_GRID_NAMES = ("grid_thw", "image_grid_thw")
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -185,6 +186,19 @@ def regions(
     return found
 
 
+def patch_tower_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], grid: str, generator: Any
+) -> dict[str, Any]:
+    """Flattened patches as ``pixel_values`` with their grid under the name the vision tower
+    uses (``grid_thw``, ``image_grid_thw``), and ``merge_sizes`` where it asks for them."""
+    patches = flat_patches(torch, config, generator)
+    found = {"pixel_values": patches["hidden_states"], grid: patches["grid_thw"]}
+    if "merge_sizes" in params:
+        merge = int(_get(_vision_config(config), "spatial_merge_size", default=2))
+        found["merge_sizes"] = torch.tensor([merge])
+    return found
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -217,6 +231,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         media.append(time_series(torch, config, params, generator))
     if "grid_thw" in params and "hidden_states" in params:
         media.append(flat_patches(torch, config, generator))
+    grid = next((name for name in _GRID_NAMES if name in params), None)
+    if grid and "pixel_values" in params and "input_ids" not in params:
+        media.append(patch_tower_inputs(torch, config, params, grid, generator))
     main = getattr(model, "main_input_name", "input_ids")
     found: list[dict[str, Any]] = []
     for extra in media:
