@@ -128,9 +128,9 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     """Flattened patches of one image and its ``grid_thw``, as Qwen-VL style vision towers take."""
     vision = _vision_config(config)
     patch = int(_get(vision, "patch_size", default=14))
-    temporal = int(_get(vision, "temporal_patch_size", default=1))
+    temporal = int(_get(vision, "temporal_patch_size", "patch_temporal", default=1))
     channels = int(_get(vision, "in_channels", "num_channels", "in_chans", default=3))
-    merge = int(_get(vision, "spatial_merge_size", default=2))
+    merge = int(_get(vision, "spatial_merge_size", "merge_size", default=2))
     side = 2 * merge
     return {
         "hidden_states": torch.randn(
