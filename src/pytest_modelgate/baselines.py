@@ -258,6 +258,8 @@ def make_entry(
         entry["normalised_median"] = _significant(statistics.median(norm))
     if "memory_source" in stats:
         entry["memory_source"] = str(stats["memory_source"])
+    if stats.get("memory_base_mb") is not None:
+        entry["memory_base_mb"] = _significant(stats["memory_base_mb"])
     if "threads" in stats:
         entry["threads"] = int(stats["threads"])
     if stats.get("metrics"):

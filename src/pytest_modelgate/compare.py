@@ -208,6 +208,19 @@ def compare_time(base: Mapping[str, Any], current: Mapping[str, Any], rule: Rule
     )
 
 
+#: growth below this counts as this much, so that a change from no growth stays a finite ratio
+MIN_MEMORY_GROWTH_MB = 1.0
+
+
+def memory_used(stats: Mapping[str, Any], growth: bool) -> float:
+    """The peak memory to judge: the peak itself, or with ``growth`` the rise above the level at
+    the start of the measurement (a process peak also holds whatever the process ran before)."""
+    peak = float(stats["memory_peak_mb"])
+    if not growth:
+        return peak
+    return max(MIN_MEMORY_GROWTH_MB, peak - float(stats["memory_base_mb"]))
+
+
 def compare_value(
     metric: str, base: float, current: float, tolerance: float, floor: float
 ) -> MetricResult:
@@ -269,10 +282,11 @@ def compare(
 
     metrics = [compare_time(baseline, current, rule)]
     if "memory_peak_mb" in baseline and "memory_peak_mb" in current:
+        growth = "memory_base_mb" in baseline and "memory_base_mb" in current
         memory = compare_value(
             MEMORY,
-            float(baseline["memory_peak_mb"]),
-            float(current["memory_peak_mb"]),
+            memory_used(baseline, growth),
+            memory_used(current, growth),
             rule.memory_tolerance,
             rule.memory_floor_mb,
         )

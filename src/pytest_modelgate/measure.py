@@ -25,10 +25,16 @@ Peak memory:
 - CPU elsewhere (or where ``clear_refs`` cannot be written): ``resource.getrusage`` ``ru_maxrss``,
   the peak since the process started; it cannot be reset, so it over-states the peak of a test
   run after a larger one. ``memory_source`` in the result says which method was used.
+
+``memory_base_mb`` is the level right after the reset (the resident set on Linux, the allocated
+CUDA memory), where it can be read. A process peak depends on what the process held before (an
+xdist worker that ran 900 models holds more than a fresh one), so comparisons judge the growth
+above that level, ``memory_peak_mb - memory_base_mb``, when both sides have it.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import statistics
 import sys
@@ -72,6 +78,7 @@ class Stats:
     memory_source: str
     device: str
     threads: int
+    memory_base_mb: float | None = None
 
     @property
     def normalised_samples(self) -> tuple[float, ...]:
@@ -99,6 +106,8 @@ class Stats:
         }
         if self.clock == "cpu":
             stats["cpu_samples"] = list(self.cpu_samples)
+        if self.memory_base_mb is not None:
+            stats["memory_base_mb"] = self.memory_base_mb
         return stats
 
 
@@ -167,7 +176,7 @@ def _torch_for(model: object, device: str) -> ModuleType | None:
         # A torch module cannot exist without torch imported, so there is nothing to import.
         return None
     if torch is None:
-        import torch  # only for non-CPU devices
+        torch = importlib.import_module("torch")  # only for non-CPU devices
     return torch
 
 
@@ -229,6 +238,7 @@ def measure(
         memory_source=source,
         device=device,
         threads=threads,
+        memory_base_mb=memory.base,
     )
 
 
@@ -256,11 +266,15 @@ class _MemoryProbe:
 
     def __init__(self, torch_cuda: ModuleType | None) -> None:
         self.torch = torch_cuda
+        self.base: float | None = None
         if self.torch is not None:
             self.torch.cuda.reset_peak_memory_stats()
             self.source = "cuda-max-allocated"
+            self.base = self.torch.cuda.memory_allocated() / 2**20
         elif _reset_hwm():
             self.source = "linux-vmhwm"
+            hwm = _vmhwm_kib()  # right after the reset: the resident set now
+            self.base = hwm / 1024 if hwm is not None else None
         else:
             self.source = "ru-maxrss"
 

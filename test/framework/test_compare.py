@@ -141,6 +141,35 @@ def test_memory_has_its_own_tolerance_and_floor() -> None:
     assert small.verdict == compare.OK  # +100 % but only 20 MB, under the 32 MB floor
 
 
+def with_base(peak: float, base: float) -> dict[str, Any]:
+    return {**stats(BASE, memory=peak), "memory_base_mb": base}
+
+
+def test_memory_judges_the_growth_above_the_starting_level() -> None:
+    # a worker that ran many models holds more: same growth, far higher peak -> ok
+    fresh, busy = with_base(600.0, 100.0), with_base(1500.0, 1000.0)
+    assert check(busy, fresh).verdict == compare.OK
+    assert check(fresh, busy).verdict == compare.OK
+    grown = check(with_base(1800.0, 1000.0), with_base(600.0, 100.0))
+    assert [m.metric for m in grown.regressions] == ["memory_peak_mb"]
+    assert grown.regressions[0].baseline == 500.0
+    assert grown.regressions[0].current == 800.0
+
+
+def test_memory_without_a_base_on_one_side_compares_peaks() -> None:
+    result = check(with_base(1500.0, 1000.0), stats(BASE, memory=600.0))
+    assert [m.metric for m in result.regressions] == ["memory_peak_mb"]
+    assert result.regressions[0].baseline == 600.0
+
+
+def test_memory_growth_from_none_stays_finite() -> None:
+    result = check(with_base(150.0, 100.0), with_base(100.0, 100.0))
+    (memory,) = result.regressions
+    assert memory.baseline == compare.MIN_MEMORY_GROWTH_MB
+    assert math.isfinite(memory.change_percent)
+    assert check(with_base(120.0, 100.0), with_base(100.0, 100.0)).verdict == compare.OK
+
+
 def test_other_machine_is_inconclusive() -> None:
     elsewhere = stats([t * 1.6 for t in BASE])
     elsewhere["fingerprint"] = {**FINGERPRINT, "threads": 4}

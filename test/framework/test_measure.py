@@ -68,6 +68,9 @@ def test_memory_peak_sees_an_allocation() -> None:
     large = measure.measure(allocate, 200, warmup_runs=0, test_runs=2)
     assert large.memory_source == "linux-vmhwm"
     assert large.memory_peak_mb - small.memory_peak_mb > 150
+    assert large.memory_base_mb is not None
+    assert large.memory_peak_mb - large.memory_base_mb > 150  # the growth the run caused
+    assert large.as_dict()["memory_base_mb"] == large.memory_base_mb
 
 
 @pytest.mark.parametrize("runs", [(-1, 3), (0, 0)])
