@@ -46,9 +46,9 @@ def test_shipped_expected_failures_have_reasons() -> None:
     table = status.load_expected_failures()
     pairs = catalog.load_registry().pairs
     assert all(failure.reason and "\n" not in failure.reason for failure in table.values())
-    # The goal is 95 % of the pairs running; this floor is where the suite stands (82 %),
+    # The goal is 95 % of the pairs running; this floor is where the suite stands (88 %),
     # so that the share can only grow.
-    assert len(pairs) - len(table) >= 0.82 * len(pairs)
+    assert len(pairs) - len(table) >= 0.88 * len(pairs)
 
 
 def test_slow_pairs_from_junit(tmp_path: Path) -> None:
@@ -125,6 +125,13 @@ def test_shrink_config_dict() -> None:
     assert shrunk["layer_types"] == ["sliding", "full"]
     assert (shrunk["num_channels"], shrunk["patch_size"]) == (3, 16)
     assert shrunk["text_config"] == {"model_type": "y", "d_model": 32, "encoder_layers": 2}
+
+
+def test_shrink_keeps_the_labels_of_a_classifier() -> None:
+    labels = {"0": "a", "1": "b", "2": "c"}
+    shrunk = tiny.shrink({"num_hidden_layers": 12, "id2label": labels, "x": {"0": 1, "5": 2}})
+    assert shrunk["id2label"] == labels
+    assert shrunk["x"] == {"0": 1}
 
 
 def test_shrink_backbone_outputs_and_rope_sections() -> None:

@@ -2,10 +2,10 @@
 
 Token ids stay inside the vocabulary and clear of the special ids the tiny config moved to its
 top end; pixel values follow the config's image size and channels; audio is a waveform
-(``input_values``) or log-mel features (``input_features``, in either layout); encoder-decoders
-get decoder inputs. ``candidates`` returns a few input sets, fullest first: the checks use the
-first one the model accepts (a vision-language model without image tokens in its text runs text
-only, for example).
+(``input_values``) or log-mel features (``input_features``, in either layout); forecasting
+models get a past window of a time series; encoder-decoders get decoder inputs. ``candidates``
+returns a few input sets, fullest first: the checks use the first one the model accepts (a
+vision-language model without image tokens in its text runs text only, for example).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ SEQ = 8
 CHOICES = 2
 SAMPLES = 16000
 FRAMES = 64
+SERIES = 32
+REGIONS = 4
+HIDDEN_FEATURES = 32
 SEED = 0
 _RESERVED_TOP = 16
 _BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
@@ -27,6 +30,7 @@ _FEATURE_MASKS = (
     "feature_attention_mask",
     "input_features_attention_mask",
 )  # ids at the top of a vocabulary are where special tokens were moved
+_GRID_NAMES = ("grid_thw", "image_grid_thw")
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -135,9 +139,9 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     """Flattened patches of one image and its ``grid_thw``, as Qwen-VL style vision towers take."""
     vision = _vision_config(config)
     patch = int(_get(vision, "patch_size", default=14))
-    temporal = int(_get(vision, "temporal_patch_size", default=1))
+    temporal = int(_get(vision, "temporal_patch_size", "patch_temporal", default=1))
     channels = int(_get(vision, "in_channels", "num_channels", "in_chans", default=3))
-    merge = int(_get(vision, "spatial_merge_size", default=2))
+    merge = int(_get(vision, "spatial_merge_size", "merge_size", default=2))
     side = 2 * merge
     return {
         "hidden_states": torch.randn(
@@ -160,6 +164,65 @@ def with_query_tokens(config: Any, text: dict[str, Any]) -> dict[str, Any] | Non
     ids = ids.clone()
     ids[:, :count] = token
     return {**text, "input_ids": ids}
+
+
+def time_series(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """A past window of a time series (``context_length`` steps, plus the longest lag), with the
+    masks, paddings, time features and future window the forecasting models ask for."""
+    lags = _get(config, "lags_sequence", default=None)
+    length = int(_get(config, "context_length", default=SERIES)) + (max(lags) if lags else 0)
+    channels = _get(config, "num_input_channels", default=None)
+    size = int(_get(config, "input_size", default=1))
+    shape: tuple[int, ...] = (BATCH, length)
+    if channels is not None:
+        shape = (BATCH, length, int(channels))
+    elif size > 1:
+        shape = (BATCH, length, size)
+    found: dict[str, Any] = {"past_values": torch.randn(*shape, generator=generator)}
+    if "past_observed_mask" in params:
+        found["past_observed_mask"] = torch.ones(shape)
+    if "past_values_padding" in params:
+        found["past_values_padding"] = torch.zeros(BATCH, length)
+    if "freq" in params:
+        found["freq"] = torch.zeros(BATCH, 1, dtype=torch.long)
+    features = int(_get(config, "num_time_features", default=0))
+    if "past_time_features" in params:
+        found["past_time_features"] = torch.randn(BATCH, length, features, generator=generator)
+    horizon = _get(config, "prediction_length", default=None)
+    if "future_time_features" in params and isinstance(horizon, int):
+        found["future_time_features"] = torch.randn(BATCH, horizon, features, generator=generator)
+    return found
+
+
+def regions(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Boxes that go with the text: a layout box per token (``bbox``, corners in ``[0, 1]``), or
+    region features and their boxes (``visual_feats``, ``visual_pos``)."""
+    found: dict[str, Any] = {}
+    if "bbox" in params:
+        corners = torch.rand(BATCH, SEQ, 2, 2, generator=generator).sort(dim=2).values
+        found["bbox"] = corners.transpose(2, 3).reshape(BATCH, SEQ, 4)
+    if "visual_feats" in params and "visual_pos" in params:
+        dim = int(_get(config, "visual_feat_dim", default=HIDDEN_FEATURES))
+        found["visual_feats"] = torch.randn(BATCH, REGIONS, dim, generator=generator)
+        found["visual_pos"] = torch.rand(BATCH, REGIONS, 4, generator=generator)
+    return found
+
+
+def patch_tower_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], grid: str, generator: Any
+) -> dict[str, Any]:
+    """Flattened patches as ``pixel_values`` with their grid under the name the vision tower
+    uses (``grid_thw``, ``image_grid_thw``), and ``merge_sizes`` where it asks for them."""
+    patches = flat_patches(torch, config, generator)
+    found = {"pixel_values": patches["hidden_states"], grid: patches["grid_thw"]}
+    if "merge_sizes" in params:
+        merge = int(_get(_vision_config(config), "spatial_merge_size", default=2))
+        found["merge_sizes"] = torch.tensor([merge])
+    return found
 
 
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
@@ -201,8 +264,13 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+    if "past_values" in params:
+        media.append(time_series(torch, config, params, generator))
     if "grid_thw" in params and "hidden_states" in params:
         media.append(flat_patches(torch, config, generator))
+    grid = next((name for name in _GRID_NAMES if name in params), None)
+    if grid and "pixel_values" in params and "input_ids" not in params:
+        media.append(patch_tower_inputs(torch, config, params, grid, generator))
     main = getattr(model, "main_input_name", "input_ids")
     mains = [main] if isinstance(main, str) else list(main)  # some models name several
     found: list[dict[str, Any]] = []
@@ -210,6 +278,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         found.append({**text, **extra})
     if text:
         found.append(text)
+        # Boxes for text-only models (layout models that also take images are not covered),
+        # after the text alone, so a model that runs without boxes keeps its inputs.
+        boxes = regions(torch, config, params, generator) if not media else {}
+        if boxes:
+            found.append({**text, **boxes})
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)

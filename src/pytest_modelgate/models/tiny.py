@@ -147,6 +147,9 @@ _TOP_K_KEYS = frozenset(
 _GROUP_KEYS = frozenset({"n_group", "topk_group"})
 _BACKBONE_FLAGS = frozenset({"use_timm_backbone", "use_pretrained_backbone"})
 _FRAME_KEYS = frozenset({"num_frames", "frames_per_clip"})
+# Keyed by index like a per-layer table, but the labels of a classifier: kept whole, so that
+# ``id2label`` and ``label2id`` still agree on ``num_labels``.
+_LABEL_KEYS = frozenset({"id2label"})
 # Names that look like a width (``*_dim``, ``*_size``, ``*channels``, ``*_rank``), and names that
 # look like one but are not (sizes of images, patches, windows, vocabularies, sequences, ...).
 _WIDTH_NAME = re.compile(r"(hidden|dim|_size$|channels|channel_list|_rank$|width|^d_)")
@@ -199,7 +202,12 @@ def shrink(values: Mapping[str, Any], *, hard: bool = False) -> dict[str, Any]:
     for key, value in out.items():
         if isinstance(value, list) and len(value) in layer_counts and key not in _LIST_DIM_KEYS:
             out[key] = per_layer(value, LAYERS)
-        elif isinstance(value, dict) and value and all(_is_index(k) for k in value):
+        elif (
+            key not in _LABEL_KEYS
+            and isinstance(value, dict)
+            and value
+            and all(_is_index(k) for k in value)
+        ):
             out[key] = {k: v for k, v in value.items() if int(k) < LAYERS}
     _fit_backbone_outputs(out)
     _fit_rope_sections(out)
