@@ -11,8 +11,8 @@ import pytest
 from pytest_modelgate.cli import main
 
 FIXTURES = Path(__file__).parent / "convert_fixtures"
-FOUND = 21
-CONVERTED = 17
+FOUND = 26
+CONVERTED = 22
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
     )
     assert lines[-2:] == [
         f"Conversion complete: {CONVERTED}/{FOUND} successful",
-        "converted: 17, skipped: 4",
+        "converted: 22, skipped: 4",
     ]
     # The outputs are the golden modules; nothing else changed but the output dir and report.
     after = tree(project)

@@ -59,9 +59,9 @@ def test_golden(source: str) -> None:
 
 def test_goldens_have_no_strays() -> None:
     expected = {golden_path(s) for s in CONVERTED}
-    packages = {GOLDEN / files.PACKAGE_FILE, GOLDEN / "sub" / files.PACKAGE_FILE}
+    packages = {GOLDEN / d / files.PACKAGE_FILE for d in ("", "sub", "variants")}
     assert set(GOLDEN.rglob("*.py")) == expected | packages
-    assert len(CONVERTED) == 17
+    assert len(CONVERTED) == 22
 
 
 def constants_of(text: str) -> dict[str, object]:
