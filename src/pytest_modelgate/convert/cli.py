@@ -210,7 +210,10 @@ def log_line(i: int, total: int, outcome: Outcome) -> str:
         "stale": f"❌ Stale {source} → {output} (differs: convert with --overwrite)",
         "failed": f"❌ Failed {source}: {detail}",
     }
-    note = f" ({detail})" if detail and outcome.status in ("converted", "would-convert") else ""
+    shown = outcome.status in ("converted", "would-convert") or (
+        outcome.status == "missing" and detail != "output missing"
+    )
+    note = f" ({detail})" if detail and shown else ""
     return f"[{i}/{total}] {lines[outcome.status]}{note}"
 
 
