@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from pytest_modelgate.cli import main
+from pytest_modelgate.convert import files
 
 FIXTURES = Path(__file__).parent / "convert_fixtures"
-FOUND = 21
-CONVERTED = 17
+FOUND = 26
+CONVERTED = 22
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
     )
     assert lines[-2:] == [
         f"Conversion complete: {CONVERTED}/{FOUND} successful",
-        "converted: 17, skipped: 4",
+        "converted: 22, skipped: 4",
     ]
     # The outputs are the golden modules; nothing else changed but the output dir and report.
     after = tree(project)
@@ -107,6 +108,25 @@ def test_check_mode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["convert", "--check"]) == 1
     assert "❌ Stale test_hf_gpt2.py → test_hf_gpt2_improved.py" in capsys.readouterr().out
     assert tree(project) == before
+
+
+def test_output_folders_are_packages(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each output folder gets an ``__init__.py`` (so same-named modules in two folders
+    collect); a missing one fails ``--check`` and a plain convert puts it back."""
+    assert main(["convert"]) == 0
+    package = project / "test/improved/sub/__init__.py"
+    assert package.read_text() == files.PACKAGE_TEXT
+    assert (project / "test/improved/__init__.py").read_text() == files.PACKAGE_TEXT
+    package.unlink()
+    capsys.readouterr()
+    assert main(["convert", "--check"]) == 1
+    assert (
+        f"[1/{FOUND}] ❌ Missing sub/test_hf_roberta.py → sub/test_hf_roberta_improved.py"
+        " (sub/__init__.py missing)" in capsys.readouterr().out
+    )
+    assert main(["convert"]) == 0  # the modules exist and are kept; the package is written
+    assert package.read_text() == files.PACKAGE_TEXT
+    assert main(["convert", "--check"]) == 0
 
 
 def test_dry_run_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 LEGACY = Path(__file__).parent / "convert_fixtures" / "legacy"
-MODULES = 17
+MODULES = 22
 TESTS = 4  # forward, deterministic, save/load, performance
 DEVICES = 3  # cpu, cuda, mps
 
@@ -73,3 +73,30 @@ def test_markers_select_converted_modules(pytester: pytest.Pytester, converted: 
     result.stdout.fnmatch_lines(
         ["*test_hf_whisper_improved.py::test_performance[[]cpu[]]", "1/* tests collected*"]
     )
+
+
+def test_same_named_inputs_in_two_folders_collect_in_default_mode(
+    pytester: pytest.Pytester,
+) -> None:
+    """Two legacy folders that both hold ``test_hf_bert.py`` (a real suite's skillset and
+    generated tests): their outputs share a file name, and without packages pytest's default
+    import mode fails the second with "import file mismatch"."""
+    legacy = pytester.path / "legacy"
+    for folder in ("skillset", "generated"):
+        (legacy / folder).mkdir(parents=True)
+        (legacy / folder / "test_hf_bert.py").write_bytes((LEGACY / "test_hf_bert.py").read_bytes())
+    out = pytester.path / "improved"
+    assert main(["convert", "--input-dir", str(legacy), "--output-dir", str(out)]) == 0
+    assert (out / "__init__.py").is_file()
+    result = pytester.runpytest_subprocess(
+        "--co", "-q", "--run-model-tests", "--import-mode=prepend", str(out)
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*generated/test_hf_bert_improved.py::test_forward[[]cpu[]]",
+            "*skillset/test_hf_bert_improved.py::test_forward[[]cpu[]]",
+            f"{2 * TESTS * DEVICES} tests collected*",
+        ]
+    )
+    assert "import file mismatch" not in result.stdout.str()
+    assert result.ret == 0

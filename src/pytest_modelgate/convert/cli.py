@@ -157,14 +157,23 @@ def settle(
     data = result.text.encode("utf-8")
     try:
         existing = folder.read(output)
+        packages = [p for p in files.package_relpaths(output) if folder.read(p) is None]
         if args.check:
             if existing is None:
                 return "missing", output, "output missing"
+            if packages:
+                return "missing", output, f"{packages[0]} missing"
             return ("up-to-date", output, "") if existing == data else ("stale", output, "")
+        if args.dry_run:
+            return (
+                ("exists", output, "output exists")
+                if existing is not None and not args.overwrite
+                else ("would-convert", output, "")
+            )
+        for package in packages:  # written even when the module is kept: it must collect
+            folder.write(package, files.PACKAGE_TEXT.encode("utf-8"))
         if existing is not None and not args.overwrite:
             return "exists", output, "output exists"
-        if args.dry_run:
-            return "would-convert", output, ""
         if existing != data:
             folder.write(output, data)
     except (OSError, files.UnsafePathError) as error:
@@ -201,7 +210,10 @@ def log_line(i: int, total: int, outcome: Outcome) -> str:
         "stale": f"❌ Stale {source} → {output} (differs: convert with --overwrite)",
         "failed": f"❌ Failed {source}: {detail}",
     }
-    note = f" ({detail})" if detail and outcome.status in ("converted", "would-convert") else ""
+    shown = outcome.status in ("converted", "would-convert") or (
+        outcome.status == "missing" and detail != "output missing"
+    )
+    note = f" ({detail})" if detail and shown else ""
     return f"[{i}/{total}] {lines[outcome.status]}{note}"
 
 

@@ -5,9 +5,11 @@ the reason it is no model test.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from pytest_modelgate.convert.scan import Facts, Found, is_checkpoint_id, scan
 from pytest_modelgate.models.catalog import (
@@ -29,10 +31,14 @@ ID_RANKS = {
     "model_id default": 0,
     "MODEL_ID constant": 1,
     "registry key": 2,
-    "model id field": 3,
-    "from_pretrained call": 4,
-    "pipeline call": 5,
+    "model_id assignment": 3,
+    "model id field": 4,
+    "from_pretrained call": 5,
+    "pipeline call": 6,
 }
+# Checkpoint-family names of legacy files that are no model type (``bertweet`` is a roberta),
+# and families transformers lacks, whose names must not be guessed by prefix (``beit3``).
+ALIASES = Path(__file__).with_name("aliases.json")
 TASK_RANKS = {"pipeline call": 0, "task field": 1, "recommended_tasks": 2}
 
 # When no task of the file fits the model type, the first of these that does is used.
@@ -82,6 +88,25 @@ class Index:
     heads: dict[str, tuple[str, ...]]
     categories: dict[str, str]
     transformers_version: str
+    aliases: dict[str, tuple[str, ...]]
+    absent: frozenset[str]
+
+
+def load_aliases(
+    path: Path, by_norm: dict[str, str]
+) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """The alias table (normalized name -> model types) and the absent names of ``path``;
+    raises ``ValueError`` naming an entry whose model type the registry lacks."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    known = set(by_norm.values())
+    aliases: dict[str, tuple[str, ...]] = {}
+    for name, value in sorted(data["aliases"].items()):
+        types = (value,) if isinstance(value, str) else tuple(value)
+        for model_type in types:
+            if model_type not in known:
+                raise ValueError(f"{path.name}: alias {name!r}: no model type {model_type!r}")
+        aliases[normalize(name)] = types
+    return aliases, frozenset(normalize(n) for n in data["absent"])
 
 
 @cache
@@ -96,12 +121,15 @@ def registry_index() -> Index:
         by_class.setdefault(pair.class_name, pair.model_type)
         heads.setdefault(pair.model_type, []).append(pair.head)
         categories[pair.model_type] = pair.category
+    aliases, absent = load_aliases(ALIASES, by_norm)
     return Index(
         by_norm,
         by_class,
         {t: tuple(h) for t, h in heads.items()},
         categories,
         registry.transformers_version,
+        aliases,
+        absent,
     )
 
 
@@ -183,7 +211,13 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
     model_id = choose_model_id(facts, reasons)
     # Class names and ids alone may be a helper's; a model test also has a test's shape.
     weak = model_type is None or evidence in ("class name", "model id")
-    has_shape = bool(facts.test_classes or facts.has_registry or _declares_id(facts))
+    has_shape = bool(
+        facts.test_classes
+        or facts.has_registry
+        or facts.registry_names
+        or _declared_types(facts)
+        or _declares_id(facts)
+    )
     if (weak and not has_shape) or not identifier(name):
         return Extraction(source, name, parser, skip_reason=no_model_reason(name, facts))
     if model_type is None:
@@ -214,7 +248,7 @@ def unknown_type(
     the declared type or the file's name, its first pipeline task, the category of that task
     (or of the file's words, for plain feature extraction). The tests of such a module are
     strict expected failures, with the first reason as theirs."""
-    declared = [f.value for f in facts.types if _TYPE_NAME.fullmatch(f.value)]
+    declared = _declared_types(facts) + [f.value for f in facts.registry_names]
     model_type = declared[0] if declared else name
     reasons.insert(
         0,
@@ -231,29 +265,58 @@ def unknown_type(
 
 
 def _declares_id(facts: Facts) -> bool:
-    """True when the file names its own checkpoint (``model_id`` default or ``MODEL_ID``)."""
+    """True when the file names its own checkpoint (``model_id`` default, ``MODEL_ID`` or a
+    ``self.model_id = "..."``)."""
     return any(
-        f.source in ("model_id default", "MODEL_ID constant") and is_checkpoint_id(f.value)
+        f.source in ("model_id default", "MODEL_ID constant", "model_id assignment")
+        and is_checkpoint_id(f.value)
         for f in facts.ids
     )
 
 
+def _declared_types(facts: Facts) -> list[str]:
+    """The model types the file declares (``self.model_type = "cpm"``), valid names only."""
+    return [f.value for f in facts.types if _TYPE_NAME.fullmatch(f.value)]
+
+
 def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None, str]:
-    """The registry's model type of a file and the evidence for it, best evidence first."""
-    found = index.by_norm.get(normalize(name))
-    if found is not None:
-        return found, "file name"
-    for fact in facts.types:
-        found = index.by_norm.get(normalize(fact.value))
+    """The registry's model type of a file and the evidence for it, best evidence first.
+
+    The file's own names (its file name, declared model type, ``<NAME>_MODELS_REGISTRY`` and
+    ``Test<Name>Models`` class) are looked up as they are, then in the alias table, then by a
+    part of the name (a guess, said so in the evidence). When the file declares a name of its
+    own that none of these finds, its type is unknown: class names and ids elsewhere in it
+    (often a template's leftovers) do not override what the file says it tests.
+    """
+    own = [(name, "file name")]
+    own += [(f.value, f.source) for f in facts.types]
+    own += [(f.value, f.source) for f in facts.registry_names]
+    own += [(f.value, f.source) for f in facts.test_classes]
+    for value, source in own:
+        found = index.by_norm.get(normalize(value))
         if found is not None:
-            return found, fact.source
-    found = _name_match(re.split(r"[-_.]+", name), "_", index)
+            return found, source
+    for value, source in own:
+        types = index.aliases.get(normalize(value), ())
+        if types:
+            found = _serving(types, facts, index)
+            return found, f"{source} {value!r}, a {found} checkpoint family (alias table)"
+    if any(normalize(value) in index.absent for value, _ in own):
+        return None, ""
+    found, whole_part = _name_match(re.split(r"[-_.]+", name), "_", index)
     if found is not None:
-        return found, "file name"
+        return found, f"file name {name!r}, {_part_note(whole_part)}"
     for fact in facts.test_classes:
-        found = _name_match(_CAMEL.findall(fact.value), "", index)
+        found, whole_part = _name_match(_CAMEL.findall(fact.value), "", index)
         if found is not None:
-            return found, fact.source
+            return found, f"{fact.source}, {_part_note(whole_part)}"
+    named = normalize(name)
+    if (
+        _declared_types(facts)
+        or facts.registry_names
+        or any(normalize(f.value) == named for f in facts.test_classes)
+    ):
+        return None, ""  # the file names its model, and the registry has no such type
     for fact in facts.classes:
         found = index.by_class.get(fact.value)
         if found is None and fact.value.endswith("Config"):
@@ -263,24 +326,41 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
     for fact in _ranked(facts.ids, ID_RANKS):
         if is_checkpoint_id(fact.value):
             basename = fact.value.rsplit("/", 1)[-1]
-            found = _name_match(re.split(r"[-_.]+", basename), "-", index)
+            found, _ = _name_match(re.split(r"[-_.]+", basename), "-", index)
             if found is not None:
                 return found, "model id"
     return None, ""
 
 
-def _name_match(parts: list[str], joiner: str, index: Index) -> str | None:
-    """The model type a compound name is made of: the longest run of leading ``parts``
-    (``bert_base_uncased``), else of trailing ones (``flan_t5``), else the longest type of four
-    letters or more that ends or starts it (``codellama``, ``distilgpt2``, ``llamaguard``), else
-    the name less a version (``llama2``)."""
+def _serving(types: tuple[str, ...], facts: Facts, index: Index) -> str:
+    """The first of ``types`` with a head for a task of the file, else the first."""
+    for fact in _ranked(facts.tasks, TASK_RANKS):
+        heads = TASK_HEADS.get(task_name(fact.value), ())
+        for model_type in types:
+            if any(h in index.heads[model_type] for h in heads):
+                return model_type
+    return types[0]
+
+
+def _part_note(whole_part: bool) -> str:
+    if whole_part:
+        return "by a part of the name (a guess: check it)"
+    return "by a piece of a word of the name (a guess: check it, or add an alias)"
+
+
+def _name_match(parts: list[str], joiner: str, index: Index) -> tuple[str | None, bool]:
+    """The model type a compound name is made of, and whether it is a whole part of it: the
+    longest run of leading ``parts`` (``bert_base_uncased``), else of trailing ones
+    (``flan_t5``); else the longest type of four letters or more that ends or starts it
+    (``codellama``, ``distilgpt2``, ``llamaguard``), else the name less a version (``llama2``),
+    which are not whole parts."""
     parts = [p for p in parts if p]
     runs = [parts[:end] for end in range(len(parts), 0, -1)]
     runs += [parts[start:] for start in range(1, len(parts))]
     for run in runs:
         found = index.by_norm.get(normalize(joiner.join(run)))
         if found is not None:
-            return found
+            return found, True
     whole = normalize("".join(parts))
     pieces = [whole[start:] for start in range(1, len(whole) - 3)]
     pieces += [whole[:end] for end in range(len(whole) - 1, 3, -1)]
@@ -288,8 +368,8 @@ def _name_match(parts: list[str], joiner: str, index: Index) -> str | None:
     for piece in pieces:
         found = index.by_norm.get(piece)
         if found is not None:
-            return found
-    return None
+            return found, False
+    return None, False
 
 
 def _ranked(facts: list[Found], ranks: dict[str, int]) -> list[Found]:

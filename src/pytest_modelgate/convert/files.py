@@ -53,6 +53,20 @@ def output_relpath(source: str, filename: str) -> str:
     return "/".join([*parts, filename])
 
 
+# Every output folder is a package, so that pytest's default import mode names each converted
+# module by its folders: two legacy folders that both hold ``test_hf_bert.py`` then give two
+# modules that collect side by side instead of an "import file mismatch".
+PACKAGE_FILE = "__init__.py"
+PACKAGE_TEXT = '"""Model tests converted by ``modelgate convert`` (a package: see its docs)."""\n'
+
+
+def package_relpaths(output: str) -> list[str]:
+    """The ``__init__.py`` files an output at ``output`` needs: one in the output folder and
+    one in each subfolder down to its own, outermost first."""
+    folders = output.split("/")[:-1]
+    return ["/".join([*folders[:depth], PACKAGE_FILE]) for depth in range(len(folders) + 1)]
+
+
 def _safe_part(part: str) -> str:
     cleaned = re.sub(r"[^\w.\-]", "_", part, flags=re.ASCII)
     return "_" if cleaned.strip(".") == "" else cleaned

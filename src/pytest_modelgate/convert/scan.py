@@ -38,6 +38,9 @@ CLASS_NAMES = frozenset({"class", "model_class", "class_name", "architecture", "
 
 _CHECKPOINT = re.compile(r"[A-Za-z0-9][\w.\-]{0,95}(?:/[A-Za-z0-9][\w.\-]{0,95})?", re.ASCII)
 _TEST_CLASS = re.compile(r"Test(\w+?)Models?")
+# ``BERT_MODELS_REGISTRY = {`` names the model of a family template; read from the text, as a
+# name like ``DECODER-ONLY`` is no identifier and tokenizes as two.
+_REGISTRY_NAME = re.compile(r"^[ \t]*([A-Za-z][\w\-]{0,63}?)_MODELS?_REGISTRY[ \t]*=", re.M)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Facts:
     types: list[Found] = field(default_factory=list)
     classes: list[Found] = field(default_factory=list)
     test_classes: list[Found] = field(default_factory=list)
+    registry_names: list[Found] = field(default_factory=list)
     has_registry: bool = False
 
     def add_named(self, name: str, value: str, pos: tuple[int, int], *, default: bool) -> None:
@@ -68,6 +72,8 @@ class Facts:
                 source = "model_id default"
             elif name in ID_CONSTANTS:
                 source = "MODEL_ID constant"
+            elif key == "model_id":
+                source = "model_id assignment"
             else:
                 source = "model id field"
             self.ids.append(Found(value, source, pos))
@@ -116,8 +122,17 @@ def scan(text: str, classes: Container[str], *, truncated: bool = False) -> tupl
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             pass
         else:
-            return "ast", facts_from_ast(tree, classes)
-    return "tokens", facts_from_tokens(regex_tokens(text), classes)
+            return "ast", registry_names(text, facts_from_ast(tree, classes))
+    return "tokens", registry_names(text, facts_from_tokens(regex_tokens(text), classes))
+
+
+def registry_names(text: str, facts: Facts) -> Facts:
+    """Note the names of the file's ``<NAME>_MODELS_REGISTRY`` assignments in ``facts``."""
+    for match in _REGISTRY_NAME.finditer(text):
+        facts.registry_names.append(
+            Found(match.group(1), f"{match.group(1)}_MODELS_REGISTRY name", (match.start(), 0))
+        )
+    return facts
 
 
 def facts_from_ast(tree: ast.AST, classes: Container[str]) -> Facts:
@@ -133,6 +148,11 @@ def facts_from_ast(tree: ast.AST, classes: Container[str]) -> Facts:
         handle = _AST_HANDLERS.get(kind)
         if handle is not None:
             handle(node, facts, classes)
+        if isinstance(node, ast.If) and (live := _static_test(node)) is not None:
+            # ``if "feature-extraction" == "text-generation":`` never runs: only the live
+            # branch's facts count (its dead one names another model's checkpoint).
+            stack.extend(node.body if live else node.orelse)
+            continue
         if kind not in fields:
             fields[kind] = _child_fields(kind)
         for name in fields[kind]:
@@ -142,6 +162,21 @@ def facts_from_ast(tree: ast.AST, classes: Container[str]) -> Facts:
             elif isinstance(value, ast.AST):
                 stack.append(value)
     return facts
+
+
+def _static_test(node: ast.If) -> bool | None:
+    """The value of an ``if`` that compares two string literals, else None."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, right = _text(test.left), _text(test.comparators[0])
+    if left is None or right is None:
+        return None
+    if isinstance(test.ops[0], ast.Eq):
+        return left == right
+    if isinstance(test.ops[0], ast.NotEq):
+        return left != right
+    return None
 
 
 _LEAVES = frozenset({ast.Constant, ast.JoinedStr, ast.BinOp, ast.Compare, ast.Name})

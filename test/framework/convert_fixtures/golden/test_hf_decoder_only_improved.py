@@ -17,10 +17,11 @@ from pytest_modelgate.models import checks
 LEGACY_SOURCE = 'test_hf_decoder-only.py'
 MODEL_ID = 'decoder-only-base-uncased'
 MODEL_NAME = 'decoder-only'
-MODEL_TYPE = 'bert'
+MODEL_TYPE = 'decoder-only'
 TASK_TYPE = 'fill-mask'
 HEAD = 'fill-mask'
 CATEGORY = 'text'
+UNKNOWN_TYPE = "model type 'decoder-only' is not in the transformers 5.24.0 registry"
 
 pytestmark = [
     pytest.mark.model_test,
@@ -28,6 +29,7 @@ pytestmark = [
     pytest.mark.text,
     pytest.mark.parametrize("device", checks.device_params()),
 ]
+pytestmark.append(pytest.mark.xfail(reason=UNKNOWN_TYPE, strict=True))
 
 
 def test_forward(device: str, model_source: str) -> None:

@@ -1,0 +1,1 @@
+"""Model tests converted by ``modelgate convert`` (a package: see its docs)."""
