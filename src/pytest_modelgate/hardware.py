@@ -12,6 +12,8 @@ from collections.abc import MutableMapping
 from types import ModuleType
 
 DEVICE_MARKERS = ("cpu", "cuda", "mps")
+#: the devices a test may lack (every machine has a CPU)
+PROBED_DEVICES = frozenset({"cuda", "mps"})
 
 
 def _import_torch() -> ModuleType | None:

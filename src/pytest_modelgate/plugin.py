@@ -154,9 +154,14 @@ class Gate:
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         paths = self.settings.model_test_paths
+        gated_file: dict[Path, bool] = {}  # items share files: resolve each file once
         for item in items:
-            if paths and gating.is_under(item.path.resolve(), paths):
-                item.add_marker(gating.MARKER)
+            if paths:
+                inside = gated_file.get(item.path)
+                if inside is None:
+                    inside = gated_file[item.path] = gating.is_under(item.path.resolve(), paths)
+                if inside:
+                    item.add_marker(gating.MARKER)
             skip = gating.decide(item, self.settings.run_model_tests)
             if skip is not None:
                 item.add_marker(pytest.mark.skip(reason=skip.reason))
@@ -196,10 +201,12 @@ def model_source(request: pytest.FixtureRequest) -> str:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    # one walk over the markers per test (this runs for every test of every run)
+    devices = {mark.name for mark in item.iter_markers()} & hardware.PROBED_DEVICES
+    if not devices:
+        return
     reasons = item.config.stash[DEVICE_REASONS_KEY]
-    for device in hardware.DEVICE_MARKERS:
-        if item.get_closest_marker(device) is None:
-            continue
+    for device in sorted(devices):
         if device not in reasons:
             reasons[device] = hardware.probe(device)
         reason = reasons[device]
