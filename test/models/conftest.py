@@ -1,4 +1,4 @@
-"""The model suite's settings: offline hub, quiet transformers, threads capped per xdist worker.
+"""The model suite's settings: offline hub, quiet transformers, a pair's tests kept together.
 
 The environment is set here, when the suite is collected, before anything imports torch or
 transformers (the plugin and the test modules import them only inside functions).
@@ -16,10 +16,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-_THREADS = str(max(1, (os.cpu_count() or 1) // _WORKERS))
-for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, _THREADS)
+# Threads per xdist worker are capped by the plugin (hardware.cap_threads), not here.
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,10 +38,3 @@ def _pair_order(item: pytest.Item) -> tuple[str, str]:
     spec = getattr(item, "callspec", None)
     pair = spec.id if spec is not None and "model_type" in spec.params else ""
     return (str(item.path), pair)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _torch_threads() -> None:
-    import torch
-
-    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
