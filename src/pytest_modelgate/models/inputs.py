@@ -24,7 +24,15 @@ REGIONS = 4
 HIDDEN_FEATURES = 32
 SEED = 0
 _RESERVED_TOP = 16
-_BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
+_BIN_NAMES = (
+    "num_mel_bins",
+    "n_mels",
+    "num_mels",
+    "input_dim",
+    "feat_in",
+    "feature_dim",
+    "input_size",
+)
 _FEATURE_MASKS = (
     "input_features_mask",
     "feature_attention_mask",
