@@ -309,6 +309,10 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)
+    if "pixel_values" in params and pixels.dim() == 4:
+        # Last resort for a matcher whose head does not say so: a pair of images.
+        second = torch.randn(pixels.shape, generator=generator)
+        found.append({"pixel_values": torch.stack([pixels, second], dim=1)})
     if "decoder_input_ids" in params and "decoder_input_ids" not in text:
         # Last resort for a model that is no encoder-decoder but still wants decoder ids (BLIP's
         # question answering): every set again with them, after the sets without.
