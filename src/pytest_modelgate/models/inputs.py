@@ -101,7 +101,9 @@ def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
     vision = _vision_config(config)
     channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
     height, width = image_size(config)
-    if head == "video-classification" or _get(vision, "num_frames", default=None):
+    frames = _get(vision, "num_frames", default=None)
+    # A frame count makes a clip, except for an image classifier (Perceiver's config has both).
+    if head == "video-classification" or (frames and head != "image-classification"):
         return video_values(torch, config, generator)
     matcher = getattr(config, "keypoint_detector_config", None) is not None
     if head == "keypoint-matching" or matcher:  # a pair of images to match
@@ -313,6 +315,10 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         # Last resort for a matcher whose head does not say so: a pair of images.
         second = torch.randn(pixels.shape, generator=generator)
         found.append({"pixel_values": torch.stack([pixels, second], dim=1)})
+    if "inputs" in params and not found:
+        # Perceiver without a preprocessor: inputs already embedded, ``d_model`` wide.
+        width = int(_get(config, "d_model", "hidden_size", default=HIDDEN_FEATURES))
+        found.append({"inputs": torch.randn(BATCH, SEQ, width, generator=generator)})
     if "decoder_input_ids" in params and "decoder_input_ids" not in text:
         # Last resort for a model that is no encoder-decoder but still wants decoder ids (BLIP's
         # question answering): every set again with them, after the sets without.
