@@ -145,6 +145,20 @@ def audio_features(
     return torch.randn(BATCH, frames, bins, generator=generator)
 
 
+def masked_patches(torch: Any, config: Any, generator: Any) -> Any:
+    """``bool_masked_pos``: half the patches of the image (or of the clip's tubelets) masked."""
+    vision = _vision_config(config)
+    height, width = image_size(config)
+    patch = int(_get(vision, "patch_size", default=16))
+    count = (height // patch) * (width // patch)
+    frames = _get(vision, "num_frames", default=None)
+    if frames:
+        count *= int(frames) // int(_get(vision, "tubelet_size", default=1))
+    mask = torch.zeros(BATCH, count, dtype=torch.bool)
+    mask[:, torch.randperm(count, generator=generator)[: count // 2]] = True
+    return mask
+
+
 def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     """Flattened patches of one image and its ``grid_thw``, as Qwen-VL style vision towers take."""
     vision = _vision_config(config)
@@ -274,6 +288,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         query_text = with_query_tokens(config, text)
         if query_text is not None:  # BLIP-2 style: the image's query tokens lead the text
             media.insert(0, {**query_text, "pixel_values": pixels})
+    required = params.get("bool_masked_pos")
+    if required is not None and required.default is inspect.Parameter.empty and media:
+        # Masked-patch pretraining heads that cannot run without a mask (VideoMAE).
+        mask = masked_patches(torch, config, generator)
+        media = [{**extra, "bool_masked_pos": mask} for extra in media]
     if "pixel_values_videos" in params:
         media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
