@@ -288,6 +288,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         query_text = with_query_tokens(config, text)
         if query_text is not None:  # BLIP-2 style: the image's query tokens lead the text
             media.insert(0, {**query_text, "pixel_values": pixels})
+    if "task_inputs" in params:  # OneFormer: the tokenised task prompt goes with the image
+        length = int(_get(config, "task_seq_len", default=SEQ))
+        vocab = int(_get(config, "text_encoder_vocab_size", default=_RESERVED_TOP))
+        task = torch.randint(0, vocab, (BATCH, length), generator=generator)
+        media = [{**extra, "task_inputs": task} for extra in media]
     required = params.get("bool_masked_pos")
     if required is not None and required.default is inspect.Parameter.empty and media:
         # Masked-patch pretraining heads that cannot run without a mask (VideoMAE).
