@@ -31,6 +31,8 @@ _FEATURE_MASKS = (
     "input_features_attention_mask",
 )  # ids at the top of a vocabulary are where special tokens were moved
 _GRID_NAMES = ("grid_thw", "image_grid_thw")
+# A decision head's questions: one of each type (noul, score, choice), with these many options.
+DECISION_OPTIONS = (2, 3, 4)
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -225,6 +227,17 @@ def patch_tower_inputs(
     return found
 
 
+def decision_questions(torch: Any) -> dict[str, Any]:
+    """The questions of one prompt for a decision head: the position after each question's mark
+    token, its number of options and its type, a question of each type."""
+    count = len(DECISION_OPTIONS)
+    return {
+        "marks": torch.tensor([[SEQ - count + 1 + i for i in range(count)]]),
+        "num_options": torch.tensor([list(DECISION_OPTIONS)]),
+        "question_type_ids": torch.arange(count).unsqueeze(0),
+    }
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -264,6 +277,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+    if {"marks", "num_options", "question_type_ids"} <= params.keys():
+        text.update(decision_questions(torch))
     if "past_values" in params:
         media.append(time_series(torch, config, params, generator))
     if "grid_thw" in params and "hidden_states" in params:

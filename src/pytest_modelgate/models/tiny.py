@@ -475,7 +475,7 @@ def _instantiate(model_type: str, head: str, class_name: str, *, hard: bool) -> 
     config = tiny_config(model_type, head, hard=hard)
     model = None
     first_error: Exception | None = None
-    for candidate in _configs_for(config):
+    for candidate in _configs_for(config, cls):
         torch.manual_seed(SEED)
         try:
             model = cls(candidate)
@@ -489,10 +489,11 @@ def _instantiate(model_type: str, head: str, class_name: str, *, hard: bool) -> 
     return model, sum(p.numel() for p in model.parameters())
 
 
-def _configs_for(config: Any) -> list[Any]:
+def _configs_for(config: Any, cls: Any) -> list[Any]:
     """The config, then its text or decoder part: some heads of a composite model type (a
     causal LM of a vision-language type, say) are built from the sub-config, as the auto
-    classes do."""
+    classes do. A head with a config class of its own that reads a model of this type (a
+    decision head) gets that config with the tiny one as its ``text_config``."""
     found = [config]
     try:
         text = config.get_text_config()
@@ -502,4 +503,18 @@ def _configs_for(config: Any) -> list[Any]:
     for sub in subs:
         if sub is not None and hasattr(sub, "to_dict") and all(sub is not c for c in found):
             found.append(sub)
-    return found
+    wrapped = _as_text_config_of(getattr(cls, "config_class", None), config)
+    return found if wrapped is None else [*found, wrapped]
+
+
+def _as_text_config_of(wrapper: Any, config: Any) -> Any:
+    """``wrapper(text_config=config)`` when ``wrapper`` is another config class that takes a
+    model's config as its ``text_config``; None otherwise."""
+    if wrapper is None or isinstance(config, wrapper):
+        return None
+    if "text_config" not in getattr(wrapper, "sub_configs", {}):
+        return None
+    values: dict[str, Any] = {"text_config": config.to_dict()}
+    if "hidden_size" in getattr(wrapper, "__dataclass_fields__", {}):
+        values["hidden_size"] = config.get_text_config().hidden_size
+    return wrapper(**values)
