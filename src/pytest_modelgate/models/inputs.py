@@ -292,7 +292,22 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique
         ):
             unique.append(inputs)
+    if not unique and "hidden_states" in params:
+        unique = hidden_state_inputs(torch, config, generator)
     return unique
+
+
+def hidden_state_inputs(torch: Any, config: Any, generator: Any) -> list[dict[str, Any]]:
+    """For a forward that takes only ``hidden_states`` (the encoder or decoder half of an audio
+    codec, say): a waveform of the config's channels, then latent frames of its hidden size in
+    either layout."""
+    channels = int(_get(config, "channels", "audio_channels", default=1))
+    hidden = int(_get(config, "hidden_size", "d_model", "latent_dim", default=HIDDEN_FEATURES))
+    return [
+        {"hidden_states": torch.randn(BATCH, channels, SAMPLES, generator=generator)},
+        {"hidden_states": torch.randn(BATCH, hidden, FRAMES, generator=generator)},
+        {"hidden_states": torch.randn(BATCH, FRAMES, hidden, generator=generator)},
+    ]
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
