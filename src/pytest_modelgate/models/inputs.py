@@ -244,6 +244,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             text["qformer_attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
     if getattr(config, "is_encoder_decoder", False) and "decoder_input_ids" in params:
         text["decoder_input_ids"] = token_ids(torch, config, (BATCH, SEQ), generator)
+    if "decoder_input_values" in params:  # a speech decoder's spectrogram frames (SpeechT5)
+        bins = feature_bins(config)[0]
+        text["decoder_input_values"] = torch.randn(BATCH, SEQ, bins, generator=generator)
     media: list[dict[str, Any]] = []
     if "pixel_values" in params:
         pixels = pixel_values(torch, config, head, generator)
@@ -257,6 +260,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         waveform = torch.randn(BATCH, SAMPLES, generator=generator)
         media.append({"input_values": waveform})
         media.append({"input_values": waveform.unsqueeze(1)})  # codecs take (batch, 1, samples)
+        bins = feature_bins(config)[0]  # a spectrogram as (batch, frames, bins), as AST takes
+        media.append({"input_values": torch.randn(BATCH, FRAMES, bins, generator=generator)})
     if "input_features" in params:
         masks = [name for name in _FEATURE_MASKS if name in params]
         for bins, channels_first in [(b, c) for b in feature_bins(config) for c in (True, False)]:
