@@ -31,6 +31,7 @@ _FEATURE_MASKS = (
     "input_features_attention_mask",
 )  # ids at the top of a vocabulary are where special tokens were moved
 _GRID_NAMES = ("grid_thw", "image_grid_thw")
+_LATENT_NAMES = ("hidden_states", "latents")
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -297,21 +298,22 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique
         ):
             unique.append(inputs)
-    if not unique and "hidden_states" in params:
-        unique = hidden_state_inputs(torch, config, generator)
+    latent = next((name for name in _LATENT_NAMES if name in params), None)
+    if not unique and latent is not None:
+        unique = latent_inputs(torch, config, latent, generator)
     return unique
 
 
-def hidden_state_inputs(torch: Any, config: Any, generator: Any) -> list[dict[str, Any]]:
-    """For a forward that takes only ``hidden_states`` (the encoder or decoder half of an audio
-    codec, say): a waveform of the config's channels, then latent frames of its hidden size in
-    either layout."""
+def latent_inputs(torch: Any, config: Any, name: str, generator: Any) -> list[dict[str, Any]]:
+    """For a forward that takes only ``hidden_states`` or ``latents`` (the encoder or decoder
+    half of an audio codec, say): a waveform of the config's channels, then latent frames of its
+    hidden size in either layout."""
     channels = int(_get(config, "channels", "audio_channels", default=1))
     hidden = int(_get(config, "hidden_size", "d_model", "latent_dim", default=HIDDEN_FEATURES))
     return [
-        {"hidden_states": torch.randn(BATCH, channels, SAMPLES, generator=generator)},
-        {"hidden_states": torch.randn(BATCH, hidden, FRAMES, generator=generator)},
-        {"hidden_states": torch.randn(BATCH, FRAMES, hidden, generator=generator)},
+        {name: torch.randn(BATCH, channels, SAMPLES, generator=generator)},
+        {name: torch.randn(BATCH, hidden, FRAMES, generator=generator)},
+        {name: torch.randn(BATCH, FRAMES, hidden, generator=generator)},
     ]
 
 
