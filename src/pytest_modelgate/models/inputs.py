@@ -24,7 +24,15 @@ REGIONS = 4
 HIDDEN_FEATURES = 32
 SEED = 0
 _RESERVED_TOP = 16
-_BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
+_BIN_NAMES = (
+    "num_mel_bins",
+    "n_mels",
+    "num_mels",
+    "input_dim",
+    "feat_in",
+    "feature_dim",
+    "num_chroma",
+)
 _FEATURE_MASKS = (
     "input_features_mask",
     "feature_attention_mask",
@@ -49,7 +57,12 @@ def _get(config: Any, *names: str, default: Any = None) -> Any:
 
 def _text_config(config: Any) -> Any:
     getter = getattr(config, "get_text_config", None)
-    return getter() if getter is not None else config
+    if getter is None:
+        return config
+    try:
+        return getter()
+    except ValueError:  # a text encoder and a decoder (MusicGen): the ids feed the encoder
+        return getter(encoder=True)
 
 
 def _vision_config(config: Any) -> Any:
