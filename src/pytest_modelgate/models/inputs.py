@@ -60,9 +60,13 @@ def _text_config(config: Any) -> Any:
     if getter is None:
         return config
     try:
-        return getter()
+        text = getter()
     except ValueError:  # a text encoder and a decoder (MusicGen): the ids feed the encoder
-        return getter(encoder=True)
+        text = getter(encoder=True)
+    if getattr(text, "vocab_size", None) is None:  # FastSpeech2's vocabulary is in model_config
+        subs = [v for v in vars(config).values() if hasattr(v, "to_dict")]
+        return next((sub for sub in subs if getattr(sub, "vocab_size", None)), text)
+    return text
 
 
 def _vision_config(config: Any) -> Any:
