@@ -32,6 +32,7 @@ _BIN_NAMES = (
     "feat_in",
     "feature_dim",
     "num_chroma",
+    "feature_projection_input_dim",
 )
 _FEATURE_MASKS = (
     "input_features_mask",
