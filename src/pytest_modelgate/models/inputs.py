@@ -41,6 +41,7 @@ _FEATURE_MASKS = (
 )  # ids at the top of a vocabulary are where special tokens were moved
 _GRID_NAMES = ("grid_thw", "image_grid_thw")
 _LATENT_NAMES = ("hidden_states", "latents")
+_QUESTION_HEADS = ("question-answering", "multiple-choice")
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -256,6 +257,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         text["input_ids"] = token_ids(torch, config, shape, generator)
         if "attention_mask" in params:
             text["attention_mask"] = torch.ones(shape, dtype=torch.long)
+        if head in _QUESTION_HEADS and "global_attention_mask" in params:
+            # Longformer puts global attention on the question, found by its separator tokens
+            # unless told: the first token attends globally.
+            text["global_attention_mask"] = torch.zeros(shape, dtype=torch.long)
+            text["global_attention_mask"][..., 0] = 1
     qformer = getattr(config, "qformer_config", None)
     if qformer is not None and "qformer_input_ids" in params:  # InstructBLIP's Q-Former prompt
         text["qformer_input_ids"] = token_ids(torch, qformer, (BATCH, SEQ), generator)
