@@ -255,6 +255,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "input_ids" in params:
         shape = (BATCH, CHOICES, SEQ) if head == "multiple-choice" else (BATCH, SEQ)
         text["input_ids"] = token_ids(torch, config, shape, generator)
+        question = getattr(config, "question_token_id", None)
+        if "question_positions" in params and isinstance(question, int):
+            text["input_ids"][..., 1] = question  # Splinter selects spans at its question tokens
         if "attention_mask" in params:
             text["attention_mask"] = torch.ones(shape, dtype=torch.long)
         if head in _QUESTION_HEADS and "global_attention_mask" in params:
