@@ -24,7 +24,16 @@ REGIONS = 4
 HIDDEN_FEATURES = 32
 SEED = 0
 _RESERVED_TOP = 16
-_BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
+_BIN_NAMES = (
+    "num_mel_bins",
+    "n_mels",
+    "num_mels",
+    "input_dim",
+    "feat_in",
+    "feature_dim",
+    "num_chroma",
+    "feature_projection_input_dim",
+)
 _FEATURE_MASKS = (
     "input_features_mask",
     "feature_attention_mask",
@@ -33,6 +42,8 @@ _FEATURE_MASKS = (
 _GRID_NAMES = ("grid_thw", "image_grid_thw")
 # A decision head's questions: one of each type (noul, score, choice), with these many options.
 DECISION_OPTIONS = (2, 3, 4)
+_LATENT_NAMES = ("hidden_states", "latents")
+_QUESTION_HEADS = ("question-answering", "multiple-choice")
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -50,7 +61,16 @@ def _get(config: Any, *names: str, default: Any = None) -> Any:
 
 def _text_config(config: Any) -> Any:
     getter = getattr(config, "get_text_config", None)
-    return getter() if getter is not None else config
+    if getter is None:
+        return config
+    try:
+        text = getter()
+    except ValueError:  # a text encoder and a decoder (MusicGen): the ids feed the encoder
+        text = getter(encoder=True)
+    if getattr(text, "vocab_size", None) is None:  # FastSpeech2's vocabulary is in model_config
+        subs = [v for v in vars(config).values() if hasattr(v, "to_dict")]
+        return next((sub for sub in subs if getattr(sub, "vocab_size", None)), text)
+    return text
 
 
 def _vision_config(config: Any) -> Any:
@@ -248,8 +268,16 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "input_ids" in params:
         shape = (BATCH, CHOICES, SEQ) if head == "multiple-choice" else (BATCH, SEQ)
         text["input_ids"] = token_ids(torch, config, shape, generator)
+        question = getattr(config, "question_token_id", None)
+        if "question_positions" in params and isinstance(question, int):
+            text["input_ids"][..., 1] = question  # Splinter selects spans at its question tokens
         if "attention_mask" in params:
             text["attention_mask"] = torch.ones(shape, dtype=torch.long)
+        if head in _QUESTION_HEADS and "global_attention_mask" in params:
+            # Longformer puts global attention on the question, found by its separator tokens
+            # unless told: the first token attends globally.
+            text["global_attention_mask"] = torch.zeros(shape, dtype=torch.long)
+            text["global_attention_mask"][..., 0] = 1
     qformer = getattr(config, "qformer_config", None)
     if qformer is not None and "qformer_input_ids" in params:  # InstructBLIP's Q-Former prompt
         text["qformer_input_ids"] = token_ids(torch, qformer, (BATCH, SEQ), generator)
@@ -257,6 +285,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             text["qformer_attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
     if getattr(config, "is_encoder_decoder", False) and "decoder_input_ids" in params:
         text["decoder_input_ids"] = token_ids(torch, config, (BATCH, SEQ), generator)
+    if "decoder_input_values" in params:  # a speech decoder's spectrogram frames (SpeechT5)
+        bins = feature_bins(config)[0]
+        text["decoder_input_values"] = torch.randn(BATCH, SEQ, bins, generator=generator)
     media: list[dict[str, Any]] = []
     if "pixel_values" in params:
         pixels = pixel_values(torch, config, head, generator)
@@ -270,6 +301,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         waveform = torch.randn(BATCH, SAMPLES, generator=generator)
         media.append({"input_values": waveform})
         media.append({"input_values": waveform.unsqueeze(1)})  # codecs take (batch, 1, samples)
+        bins = feature_bins(config)[0]  # a spectrogram as (batch, frames, bins), as AST takes
+        media.append({"input_values": torch.randn(BATCH, FRAMES, bins, generator=generator)})
     if "input_features" in params:
         masks = [name for name in _FEATURE_MASKS if name in params]
         for bins, channels_first in [(b, c) for b in feature_bins(config) for c in (True, False)]:
@@ -307,7 +340,23 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique
         ):
             unique.append(inputs)
+    latent = next((name for name in _LATENT_NAMES if name in params), None)
+    if not unique and latent is not None:
+        unique = latent_inputs(torch, config, latent, generator)
     return unique
+
+
+def latent_inputs(torch: Any, config: Any, name: str, generator: Any) -> list[dict[str, Any]]:
+    """For a forward that takes only ``hidden_states`` or ``latents`` (the encoder or decoder
+    half of an audio codec, say): a waveform of the config's channels, then latent frames of its
+    hidden size in either layout."""
+    channels = int(_get(config, "channels", "audio_channels", default=1))
+    hidden = int(_get(config, "hidden_size", "d_model", "latent_dim", default=HIDDEN_FEATURES))
+    return [
+        {name: torch.randn(BATCH, channels, SAMPLES, generator=generator)},
+        {name: torch.randn(BATCH, hidden, FRAMES, generator=generator)},
+        {name: torch.randn(BATCH, FRAMES, hidden, generator=generator)},
+    ]
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
