@@ -33,6 +33,7 @@ _BIN_NAMES = (
     "feature_dim",
     "num_chroma",
     "feature_projection_input_dim",
+    "input_size",
 )
 _FEATURE_MASKS = (
     "input_features_mask",
@@ -234,6 +235,19 @@ def regions(
     return found
 
 
+def query_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Query embeddings for a Q-Former on its own (``query_embeds``), and the image features its
+    cross-attention reads (``encoder_hidden_states``, ``encoder_hidden_size`` wide)."""
+    hidden = int(_get(config, "hidden_size", default=HIDDEN_FEATURES))
+    found = {"query_embeds": torch.randn(BATCH, REGIONS, hidden, generator=generator)}
+    if "encoder_hidden_states" in params:
+        width = int(_get(config, "encoder_hidden_size", default=hidden))
+        found["encoder_hidden_states"] = torch.randn(BATCH, SEQ, width, generator=generator)
+    return found
+
+
 def patch_tower_inputs(
     torch: Any, config: Any, params: dict[str, inspect.Parameter], grid: str, generator: Any
 ) -> dict[str, Any]:
@@ -319,6 +333,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     grid = next((name for name in _GRID_NAMES if name in params), None)
     if grid and "pixel_values" in params and "input_ids" not in params:
         media.append(patch_tower_inputs(torch, config, params, grid, generator))
+    if "query_embeds" in params:
+        media.append(query_inputs(torch, config, params, generator))
     main = getattr(model, "main_input_name", "input_ids")
     mains = [main] if isinstance(main, str) else list(main)  # some models name several
     found: list[dict[str, Any]] = []
@@ -334,6 +350,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)
+    if "decoder_input_ids" in params and "decoder_input_ids" not in text:
+        # Last resort for a model that is no encoder-decoder but still wants decoder ids (BLIP's
+        # question answering): every set again with them, after the sets without.
+        decoder = token_ids(torch, config, (BATCH, SEQ), generator)
+        found += [{**inputs, "decoder_input_ids": decoder} for inputs in found]
     unique: list[dict[str, Any]] = []
     for inputs in found:
         if inputs and all(
