@@ -151,6 +151,18 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def tiled_image(torch: Any, config: Any, pixels: Any) -> dict[str, Any]:
+    """One image cut in the config's ``max_num_tiles`` tiles of ``pixels``' size, and the aspect
+    ratio (id 1: a single row of tiles, all valid) that Mllama's vision tower takes."""
+    tiles = int(_get(_vision_config(config), "max_num_tiles", default=1))
+    tiled = pixels.unsqueeze(1).unsqueeze(1).expand(-1, 1, tiles, -1, -1, -1).contiguous()
+    return {
+        "pixel_values": tiled,
+        "aspect_ratio_ids": torch.ones(BATCH, 1, dtype=torch.long),
+        "aspect_ratio_mask": torch.ones(BATCH, 1, tiles, dtype=torch.long),
+    }
+
+
 def with_query_tokens(config: Any, text: dict[str, Any]) -> dict[str, Any] | None:
     """``text`` with its first ids replaced by the image token, one per query token of a
     Q-Former model (``num_query_tokens``); None for other models or when they do not fit."""
@@ -251,6 +263,12 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         query_text = with_query_tokens(config, text)
         if query_text is not None:  # BLIP-2 style: the image's query tokens lead the text
             media.insert(0, {**query_text, "pixel_values": pixels})
+        if "image_attention_mask" in params and "input_ids" in params:
+            # IDEFICS style: images in their own dimension, a mask of which each token sees
+            seen = torch.ones(BATCH, SEQ, 1, dtype=torch.long)
+            media.append({"pixel_values": pixels.unsqueeze(1), "image_attention_mask": seen})
+        if "aspect_ratio_ids" in params and "input_ids" not in params:
+            media.append(tiled_image(torch, config, pixels))
     if "pixel_values_videos" in params:
         media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
