@@ -163,6 +163,25 @@ def tiled_image(torch: Any, config: Any, pixels: Any) -> dict[str, Any]:
     }
 
 
+def codebook_streams(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Token ids of a text stream and ``num_codebooks`` audio codebook streams side by side,
+    ``(batch, seq, 1 + codebooks)``, as Kyutai's speech-to-text model reads them; empty for a
+    model whose config names no codebook vocabulary."""
+    codebooks = _get(config, "num_codebooks")
+    vocab = _get(config, "codebook_vocab_size")
+    if not ("input_ids" in params and isinstance(codebooks, int) and isinstance(vocab, int)):
+        return {}
+    text = token_ids(torch, config, (BATCH, SEQ), generator).unsqueeze(-1)
+    high = vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+    audio = torch.randint(0, high, (BATCH, SEQ, codebooks), generator=generator)
+    found = {"input_ids": torch.cat([text, audio], dim=-1)}
+    if "attention_mask" in params:
+        found["attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
+    return found
+
+
 def with_query_tokens(config: Any, text: dict[str, Any]) -> dict[str, Any] | None:
     """``text`` with its first ids replaced by the image token, one per query token of a
     Q-Former model (``num_query_tokens``); None for other models or when they do not fit."""
@@ -304,6 +323,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)
+    streams = codebook_streams(torch, config, params, generator)
+    if streams:  # last: only a model that refuses flat token ids gets them
+        found.append(streams)
     unique: list[dict[str, Any]] = []
     for inputs in found:
         if inputs and all(
