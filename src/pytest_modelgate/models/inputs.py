@@ -151,6 +151,22 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """One image as a sequence of flattened patches with its mask and ``(rows, columns)`` grid,
+    as SigLIP 2's variable-resolution vision tower takes it."""
+    vision = _vision_config(config)
+    patch = int(_get(vision, "patch_size", default=16))
+    channels = int(_get(vision, "num_channels", default=3))
+    height, width = image_size(config)
+    rows, columns = max(1, height // patch), max(1, width // patch)
+    count = rows * columns
+    return {
+        "pixel_values": torch.randn(BATCH, count, channels * patch * patch, generator=generator),
+        "pixel_attention_mask": torch.ones(BATCH, count, dtype=torch.long),
+        "spatial_shapes": torch.tensor([[rows, columns]] * BATCH),
+    }
+
+
 def tiled_image(torch: Any, config: Any, pixels: Any) -> dict[str, Any]:
     """One image cut in the config's ``max_num_tiles`` tiles of ``pixels``' size, and the aspect
     ratio (id 1: a single row of tiles, all valid) that Mllama's vision tower takes."""
@@ -286,6 +302,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             # IDEFICS style: images in their own dimension, a mask of which each token sees
             seen = torch.ones(BATCH, SEQ, 1, dtype=torch.long)
             media.append({"pixel_values": pixels.unsqueeze(1), "image_attention_mask": seen})
+        if "spatial_shapes" in params and "pixel_attention_mask" in params:
+            media.append(patch_sequence(torch, config, generator))
         if "aspect_ratio_ids" in params and "input_ids" not in params:
             media.append(tiled_image(torch, config, pixels))
     if "pixel_values_videos" in params:
