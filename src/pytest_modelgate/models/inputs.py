@@ -333,14 +333,18 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         found.append({**text, **extra})
     if text:
         found.append(text)
-        # Boxes for text-only models (layout models that also take images are not covered),
-        # after the text alone, so a model that runs without boxes keeps its inputs.
+        # Boxes after the text alone, so a model that runs without boxes keeps its inputs.
         boxes = regions(torch, config, params, generator) if not media else {}
         if boxes:
             found.append({**text, **boxes})
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)
+    if text and media:
+        # A layout model that also takes an image (UDOP) gets boxes with it, after all else.
+        boxes = regions(torch, config, params, generator)
+        if boxes:
+            found.extend({**text, **boxes, **extra} for extra in media)
     streams = codebook_streams(torch, config, params, generator)
     if streams:  # last: only a model that refuses flat token ids gets them
         found.append(streams)
