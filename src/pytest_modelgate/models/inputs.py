@@ -167,6 +167,18 @@ def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def numbered_patches(torch: Any, config: Any, generator: Any) -> Any:
+    """Pix2Struct's ``flattened_patches``: a 4 x 4 grid of patches, each row its 1-based row and
+    column number followed by the patch (``patch_embed_hidden_size`` values)."""
+    width = int(_get(_vision_config(config), "patch_embed_hidden_size", default=HIDDEN_FEATURES))
+    side = 4
+    rows = torch.arange(1, side + 1).repeat_interleave(side).float()
+    columns = torch.arange(1, side + 1).repeat(side).float()
+    patches = torch.randn(side * side, width, generator=generator)
+    grid = torch.cat([rows[:, None], columns[:, None], patches], dim=-1)
+    return grid.unsqueeze(0).expand(BATCH, -1, -1).contiguous()
+
+
 def tiled_image(torch: Any, config: Any, pixels: Any) -> dict[str, Any]:
     """One image cut in the config's ``max_num_tiles`` tiles of ``pixels``' size, and the aspect
     ratio (id 1: a single row of tiles, all valid) that Mllama's vision tower takes."""
@@ -306,6 +318,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             media.append(patch_sequence(torch, config, generator))
         if "aspect_ratio_ids" in params and "input_ids" not in params:
             media.append(tiled_image(torch, config, pixels))
+    if "flattened_patches" in params:
+        media.append({"flattened_patches": numbered_patches(torch, config, generator)})
     if "pixel_values_videos" in params:
         media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
