@@ -174,6 +174,65 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """One image as a sequence of flattened patches with its mask and ``(rows, columns)`` grid,
+    as SigLIP 2's variable-resolution vision tower takes it."""
+    vision = _vision_config(config)
+    patch = int(_get(vision, "patch_size", default=16))
+    channels = int(_get(vision, "num_channels", default=3))
+    height, width = image_size(config)
+    rows, columns = max(1, height // patch), max(1, width // patch)
+    count = rows * columns
+    return {
+        "pixel_values": torch.randn(BATCH, count, channels * patch * patch, generator=generator),
+        "pixel_attention_mask": torch.ones(BATCH, count, dtype=torch.long),
+        "spatial_shapes": torch.tensor([[rows, columns]] * BATCH),
+    }
+
+
+def numbered_patches(torch: Any, config: Any, generator: Any) -> Any:
+    """Pix2Struct's ``flattened_patches``: a 4 x 4 grid of patches, each row its 1-based row and
+    column number followed by the patch (``patch_embed_hidden_size`` values)."""
+    width = int(_get(_vision_config(config), "patch_embed_hidden_size", default=HIDDEN_FEATURES))
+    side = 4
+    rows = torch.arange(1, side + 1).repeat_interleave(side).float()
+    columns = torch.arange(1, side + 1).repeat(side).float()
+    patches = torch.randn(side * side, width, generator=generator)
+    grid = torch.cat([rows[:, None], columns[:, None], patches], dim=-1)
+    return grid.unsqueeze(0).expand(BATCH, -1, -1).contiguous()
+
+
+def tiled_image(torch: Any, config: Any, pixels: Any) -> dict[str, Any]:
+    """One image cut in the config's ``max_num_tiles`` tiles of ``pixels``' size, and the aspect
+    ratio (id 1: a single row of tiles, all valid) that Mllama's vision tower takes."""
+    tiles = int(_get(_vision_config(config), "max_num_tiles", default=1))
+    tiled = pixels.unsqueeze(1).unsqueeze(1).expand(-1, 1, tiles, -1, -1, -1).contiguous()
+    return {
+        "pixel_values": tiled,
+        "aspect_ratio_ids": torch.ones(BATCH, 1, dtype=torch.long),
+        "aspect_ratio_mask": torch.ones(BATCH, 1, tiles, dtype=torch.long),
+    }
+
+
+def codebook_streams(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Token ids of a text stream and ``num_codebooks`` audio codebook streams side by side,
+    ``(batch, seq, 1 + codebooks)``, as Kyutai's speech-to-text model reads them; empty for a
+    model whose config names no codebook vocabulary."""
+    codebooks = _get(config, "num_codebooks")
+    vocab = _get(config, "codebook_vocab_size")
+    if not ("input_ids" in params and isinstance(codebooks, int) and isinstance(vocab, int)):
+        return {}
+    text = token_ids(torch, config, (BATCH, SEQ), generator).unsqueeze(-1)
+    high = vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+    audio = torch.randint(0, high, (BATCH, SEQ, codebooks), generator=generator)
+    found = {"input_ids": torch.cat([text, audio], dim=-1)}
+    if "attention_mask" in params:
+        found["attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
+    return found
+
+
 def with_query_tokens(config: Any, text: dict[str, Any]) -> dict[str, Any] | None:
     """``text`` with its first ids replaced by the image token, one per query token of a
     Q-Former model (``num_query_tokens``); None for other models or when they do not fit."""
@@ -309,6 +368,16 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         query_text = with_query_tokens(config, text)
         if query_text is not None:  # BLIP-2 style: the image's query tokens lead the text
             media.insert(0, {**query_text, "pixel_values": pixels})
+        if "image_attention_mask" in params and "input_ids" in params:
+            # IDEFICS style: images in their own dimension, a mask of which each token sees
+            seen = torch.ones(BATCH, SEQ, 1, dtype=torch.long)
+            media.append({"pixel_values": pixels.unsqueeze(1), "image_attention_mask": seen})
+        if "spatial_shapes" in params and "pixel_attention_mask" in params:
+            media.append(patch_sequence(torch, config, generator))
+        if "aspect_ratio_ids" in params and "input_ids" not in params:
+            media.append(tiled_image(torch, config, pixels))
+    if "flattened_patches" in params:
+        media.append({"flattened_patches": numbered_patches(torch, config, generator)})
     if "pixel_values_videos" in params:
         media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
@@ -342,19 +411,26 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         found.append({**text, **extra})
     if text:
         found.append(text)
-        # Boxes for text-only models (layout models that also take images are not covered),
-        # after the text alone, so a model that runs without boxes keeps its inputs.
+        # Boxes after the text alone, so a model that runs without boxes keeps its inputs.
         boxes = regions(torch, config, params, generator) if not media else {}
         if boxes:
             found.append({**text, **boxes})
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)
+    if text and media:
+        # A layout model that also takes an image (UDOP) gets boxes with it, after all else.
+        boxes = regions(torch, config, params, generator)
+        if boxes:
+            found.extend({**text, **boxes, **extra} for extra in media)
     if "decoder_input_ids" in params and "decoder_input_ids" not in text:
         # Last resort for a model that is no encoder-decoder but still wants decoder ids (BLIP's
         # question answering): every set again with them, after the sets without.
         decoder = token_ids(torch, config, (BATCH, SEQ), generator)
         found += [{**inputs, "decoder_input_ids": decoder} for inputs in found]
+    streams = codebook_streams(torch, config, params, generator)
+    if streams:  # last: only a model that refuses flat token ids gets them
+        found.append(streams)
     unique: list[dict[str, Any]] = []
     for inputs in found:
         if inputs and all(

@@ -522,16 +522,22 @@ def _instantiate(model_type: str, head: str, class_name: str, *, hard: bool) -> 
 
 
 def _configs_for(config: Any, cls: Any) -> list[Any]:
-    """The config, then its text or decoder part: some heads of a composite model type (a
-    causal LM of a vision-language type, say) are built from the sub-config, as the auto
-    classes do. A head with a config class of its own that reads a model of this type (a
-    decision head) gets that config with the tiny one as its ``text_config``."""
+    """The config, then its text, decoder or vision part: some heads of a composite model type
+    (a causal LM or the vision tower of a vision-language type, say) are built from the
+    sub-config, as the auto classes do. A head with a config class of its own that reads a
+    model of this type (a decision head) gets that config with the tiny one as its
+    ``text_config``."""
     found = [config]
     try:
         text = config.get_text_config()
     except ValueError:  # several text sub-configs: the candidates below name them
         text = None
-    subs = (text, getattr(config, "text_config", None), getattr(config, "decoder", None))
+    subs = (
+        text,
+        getattr(config, "text_config", None),
+        getattr(config, "decoder", None),
+        getattr(config, "vision_config", None),
+    )
     for sub in subs:
         if sub is not None and hasattr(sub, "to_dict") and all(sub is not c for c in found):
             found.append(sub)
