@@ -372,6 +372,12 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             # IDEFICS style: images in their own dimension, a mask of which each token sees
             seen = torch.ones(BATCH, SEQ, 1, dtype=torch.long)
             media.append({"pixel_values": pixels.unsqueeze(1), "image_attention_mask": seen})
+        slots = getattr(config, "latent_query_num", None)
+        if "image_embeds_position_mask" in params and isinstance(slots, int) and slots < SEQ:
+            # Kosmos-2 style: the image's latent queries fill the text positions after the first
+            where = torch.zeros(BATCH, SEQ, dtype=torch.long)
+            where[:, 1 : 1 + slots] = 1
+            media.insert(0, {"pixel_values": pixels, "image_embeds_position_mask": where})
         if "spatial_shapes" in params and "pixel_attention_mask" in params:
             media.append(patch_sequence(torch, config, generator))
         if "aspect_ratio_ids" in params and "input_ids" not in params:
