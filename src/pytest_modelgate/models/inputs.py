@@ -31,6 +31,8 @@ _BIN_NAMES = (
     "input_dim",
     "feat_in",
     "feature_dim",
+    "num_chroma",
+    "feature_projection_input_dim",
     "input_size",
 )
 _FEATURE_MASKS = (
@@ -39,6 +41,10 @@ _FEATURE_MASKS = (
     "input_features_attention_mask",
 )  # ids at the top of a vocabulary are where special tokens were moved
 _GRID_NAMES = ("grid_thw", "image_grid_thw")
+# A decision head's questions: one of each type (noul, score, choice), with these many options.
+DECISION_OPTIONS = (2, 3, 4)
+_LATENT_NAMES = ("hidden_states", "latents")
+_QUESTION_HEADS = ("question-answering", "multiple-choice")
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -56,7 +62,16 @@ def _get(config: Any, *names: str, default: Any = None) -> Any:
 
 def _text_config(config: Any) -> Any:
     getter = getattr(config, "get_text_config", None)
-    return getter() if getter is not None else config
+    if getter is None:
+        return config
+    try:
+        text = getter()
+    except ValueError:  # a text encoder and a decoder (MusicGen): the ids feed the encoder
+        text = getter(encoder=True)
+    if getattr(text, "vocab_size", None) is None:  # FastSpeech2's vocabulary is in model_config
+        subs = [v for v in vars(config).values() if hasattr(v, "to_dict")]
+        return next((sub for sub in subs if getattr(sub, "vocab_size", None)), text)
+    return text
 
 
 def _vision_config(config: Any) -> Any:
@@ -175,6 +190,65 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """One image as a sequence of flattened patches with its mask and ``(rows, columns)`` grid,
+    as SigLIP 2's variable-resolution vision tower takes it."""
+    vision = _vision_config(config)
+    patch = int(_get(vision, "patch_size", default=16))
+    channels = int(_get(vision, "num_channels", default=3))
+    height, width = image_size(config)
+    rows, columns = max(1, height // patch), max(1, width // patch)
+    count = rows * columns
+    return {
+        "pixel_values": torch.randn(BATCH, count, channels * patch * patch, generator=generator),
+        "pixel_attention_mask": torch.ones(BATCH, count, dtype=torch.long),
+        "spatial_shapes": torch.tensor([[rows, columns]] * BATCH),
+    }
+
+
+def numbered_patches(torch: Any, config: Any, generator: Any) -> Any:
+    """Pix2Struct's ``flattened_patches``: a 4 x 4 grid of patches, each row its 1-based row and
+    column number followed by the patch (``patch_embed_hidden_size`` values)."""
+    width = int(_get(_vision_config(config), "patch_embed_hidden_size", default=HIDDEN_FEATURES))
+    side = 4
+    rows = torch.arange(1, side + 1).repeat_interleave(side).float()
+    columns = torch.arange(1, side + 1).repeat(side).float()
+    patches = torch.randn(side * side, width, generator=generator)
+    grid = torch.cat([rows[:, None], columns[:, None], patches], dim=-1)
+    return grid.unsqueeze(0).expand(BATCH, -1, -1).contiguous()
+
+
+def tiled_image(torch: Any, config: Any, pixels: Any) -> dict[str, Any]:
+    """One image cut in the config's ``max_num_tiles`` tiles of ``pixels``' size, and the aspect
+    ratio (id 1: a single row of tiles, all valid) that Mllama's vision tower takes."""
+    tiles = int(_get(_vision_config(config), "max_num_tiles", default=1))
+    tiled = pixels.unsqueeze(1).unsqueeze(1).expand(-1, 1, tiles, -1, -1, -1).contiguous()
+    return {
+        "pixel_values": tiled,
+        "aspect_ratio_ids": torch.ones(BATCH, 1, dtype=torch.long),
+        "aspect_ratio_mask": torch.ones(BATCH, 1, tiles, dtype=torch.long),
+    }
+
+
+def codebook_streams(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Token ids of a text stream and ``num_codebooks`` audio codebook streams side by side,
+    ``(batch, seq, 1 + codebooks)``, as Kyutai's speech-to-text model reads them; empty for a
+    model whose config names no codebook vocabulary."""
+    codebooks = _get(config, "num_codebooks")
+    vocab = _get(config, "codebook_vocab_size")
+    if not ("input_ids" in params and isinstance(codebooks, int) and isinstance(vocab, int)):
+        return {}
+    text = token_ids(torch, config, (BATCH, SEQ), generator).unsqueeze(-1)
+    high = vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+    audio = torch.randint(0, high, (BATCH, SEQ, codebooks), generator=generator)
+    found = {"input_ids": torch.cat([text, audio], dim=-1)}
+    if "attention_mask" in params:
+        found["attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
+    return found
+
+
 def with_query_tokens(config: Any, text: dict[str, Any]) -> dict[str, Any] | None:
     """``text`` with its first ids replaced by the image token, one per query token of a
     Q-Former model (``num_query_tokens``); None for other models or when they do not fit."""
@@ -262,6 +336,17 @@ def patch_tower_inputs(
     return found
 
 
+def decision_questions(torch: Any) -> dict[str, Any]:
+    """The questions of one prompt for a decision head: the position after each question's mark
+    token, its number of options and its type, a question of each type."""
+    count = len(DECISION_OPTIONS)
+    return {
+        "marks": torch.tensor([[SEQ - count + 1 + i for i in range(count)]]),
+        "num_options": torch.tensor([list(DECISION_OPTIONS)]),
+        "question_type_ids": torch.arange(count).unsqueeze(0),
+    }
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -272,8 +357,16 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "input_ids" in params:
         shape = (BATCH, CHOICES, SEQ) if head == "multiple-choice" else (BATCH, SEQ)
         text["input_ids"] = token_ids(torch, config, shape, generator)
+        question = getattr(config, "question_token_id", None)
+        if "question_positions" in params and isinstance(question, int):
+            text["input_ids"][..., 1] = question  # Splinter selects spans at its question tokens
         if "attention_mask" in params:
             text["attention_mask"] = torch.ones(shape, dtype=torch.long)
+        if head in _QUESTION_HEADS and "global_attention_mask" in params:
+            # Longformer puts global attention on the question, found by its separator tokens
+            # unless told: the first token attends globally.
+            text["global_attention_mask"] = torch.zeros(shape, dtype=torch.long)
+            text["global_attention_mask"][..., 0] = 1
     qformer = getattr(config, "qformer_config", None)
     if qformer is not None and "qformer_input_ids" in params:  # InstructBLIP's Q-Former prompt
         text["qformer_input_ids"] = token_ids(torch, qformer, (BATCH, SEQ), generator)
@@ -281,6 +374,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             text["qformer_attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
     if getattr(config, "is_encoder_decoder", False) and "decoder_input_ids" in params:
         text["decoder_input_ids"] = token_ids(torch, config, (BATCH, SEQ), generator)
+    if "decoder_input_values" in params:  # a speech decoder's spectrogram frames (SpeechT5)
+        bins = feature_bins(config)[0]
+        text["decoder_input_values"] = torch.randn(BATCH, SEQ, bins, generator=generator)
     media: list[dict[str, Any]] = []
     if "pixel_values" in params:
         pixels = pixel_values(torch, config, head, generator)
@@ -288,6 +384,22 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         query_text = with_query_tokens(config, text)
         if query_text is not None:  # BLIP-2 style: the image's query tokens lead the text
             media.insert(0, {**query_text, "pixel_values": pixels})
+        if "image_attention_mask" in params and "input_ids" in params:
+            # IDEFICS style: images in their own dimension, a mask of which each token sees
+            seen = torch.ones(BATCH, SEQ, 1, dtype=torch.long)
+            media.append({"pixel_values": pixels.unsqueeze(1), "image_attention_mask": seen})
+        slots = getattr(config, "latent_query_num", None)
+        if "image_embeds_position_mask" in params and isinstance(slots, int) and slots < SEQ:
+            # Kosmos-2 style: the image's latent queries fill the text positions after the first
+            where = torch.zeros(BATCH, SEQ, dtype=torch.long)
+            where[:, 1 : 1 + slots] = 1
+            media.insert(0, {"pixel_values": pixels, "image_embeds_position_mask": where})
+        if "spatial_shapes" in params and "pixel_attention_mask" in params:
+            media.append(patch_sequence(torch, config, generator))
+        if "aspect_ratio_ids" in params and "input_ids" not in params:
+            media.append(tiled_image(torch, config, pixels))
+    if "flattened_patches" in params:
+        media.append({"flattened_patches": numbered_patches(torch, config, generator)})
     if "task_inputs" in params:  # OneFormer: the tokenised task prompt goes with the image
         length = int(_get(config, "task_seq_len", default=SEQ))
         vocab = int(_get(config, "text_encoder_vocab_size", default=_RESERVED_TOP))
@@ -304,6 +416,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         waveform = torch.randn(BATCH, SAMPLES, generator=generator)
         media.append({"input_values": waveform})
         media.append({"input_values": waveform.unsqueeze(1)})  # codecs take (batch, 1, samples)
+        bins = feature_bins(config)[0]  # a spectrogram as (batch, frames, bins), as AST takes
+        media.append({"input_values": torch.randn(BATCH, FRAMES, bins, generator=generator)})
     if "input_features" in params:
         masks = [name for name in _FEATURE_MASKS if name in params]
         for bins, channels_first in [(b, c) for b in feature_bins(config) for c in (True, False)]:
@@ -311,6 +425,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+    if {"marks", "num_options", "question_type_ids"} <= params.keys():
+        text.update(decision_questions(torch))
     if "past_values" in params:
         media.append(time_series(torch, config, params, generator))
     if "grid_thw" in params and "hidden_states" in params:
@@ -327,14 +443,21 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         found.append({**text, **extra})
     if text:
         found.append(text)
-        # Boxes for text-only models (layout models that also take images are not covered),
-        # after the text alone, so a model that runs without boxes keeps its inputs.
+        # Boxes after the text alone, so a model that runs without boxes keeps its inputs.
         boxes = regions(torch, config, params, generator) if not media else {}
         if boxes:
             found.append({**text, **boxes})
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)
+    if text and media:
+        # A layout model that also takes an image (UDOP) gets boxes with it, after all else.
+        boxes = regions(torch, config, params, generator)
+        if boxes:
+            found.extend({**text, **boxes, **extra} for extra in media)
+    streams = codebook_streams(torch, config, params, generator)
+    if streams:  # only a model that refuses flat token ids gets them
+        found.append(streams)
     if "pixel_values" in params and pixels.dim() == 4:
         # Last resort for a matcher whose head does not say so: a pair of images.
         second = torch.randn(pixels.shape, generator=generator)
@@ -354,7 +477,23 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique
         ):
             unique.append(inputs)
+    latent = next((name for name in _LATENT_NAMES if name in params), None)
+    if not unique and latent is not None:
+        unique = latent_inputs(torch, config, latent, generator)
     return unique
+
+
+def latent_inputs(torch: Any, config: Any, name: str, generator: Any) -> list[dict[str, Any]]:
+    """For a forward that takes only ``hidden_states`` or ``latents`` (the encoder or decoder
+    half of an audio codec, say): a waveform of the config's channels, then latent frames of its
+    hidden size in either layout."""
+    channels = int(_get(config, "channels", "audio_channels", default=1))
+    hidden = int(_get(config, "hidden_size", "d_model", "latent_dim", default=HIDDEN_FEATURES))
+    return [
+        {name: torch.randn(BATCH, channels, SAMPLES, generator=generator)},
+        {name: torch.randn(BATCH, hidden, FRAMES, generator=generator)},
+        {name: torch.randn(BATCH, FRAMES, hidden, generator=generator)},
+    ]
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
