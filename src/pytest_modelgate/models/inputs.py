@@ -167,6 +167,19 @@ def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def class_prompts(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """An open-vocabulary detector's prompts (OmDet-Turbo): ``CHOICES`` class names, flattened
+    over the batch with ``classes_structure`` counting them per image, and a task prompt."""
+    classes = BATCH * CHOICES
+    return {
+        "classes_input_ids": token_ids(torch, config, (classes, SEQ), generator),
+        "classes_attention_mask": torch.ones(classes, SEQ, dtype=torch.long),
+        "tasks_input_ids": token_ids(torch, config, (BATCH, SEQ), generator),
+        "tasks_attention_mask": torch.ones(BATCH, SEQ, dtype=torch.long),
+        "classes_structure": torch.full((BATCH,), CHOICES, dtype=torch.long),
+    }
+
+
 def numbered_patches(torch: Any, config: Any, generator: Any) -> Any:
     """Pix2Struct's ``flattened_patches``: a 4 x 4 grid of patches, each row its 1-based row and
     column number followed by the patch (``patch_embed_hidden_size`` values)."""
@@ -318,6 +331,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             media.append(patch_sequence(torch, config, generator))
         if "aspect_ratio_ids" in params and "input_ids" not in params:
             media.append(tiled_image(torch, config, pixels))
+    if "classes_input_ids" in params and "tasks_input_ids" in params and "pixel_values" in params:
+        media.append({**class_prompts(torch, config, generator), "pixel_values": pixels})
     if "flattened_patches" in params:
         media.append({"flattened_patches": numbered_patches(torch, config, generator)})
     if "pixel_values_videos" in params:
