@@ -167,6 +167,32 @@ def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     }
 
 
+def robot_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], pixels: Any, generator: Any
+) -> dict[str, Any]:
+    """What a vision-language-action policy (PI0) reads besides the prompt: one camera image
+    with its camera mask, and the robot state with action noise and a denoising time, or (its
+    base model) the action embeddings they make, one per step of the action chunk plus one."""
+    chunk = int(_get(config, "chunk_size", default=SEQ))
+    found: dict[str, Any] = {
+        "pixel_values": pixels.unsqueeze(1),
+        "pixel_attention_mask": torch.ones(BATCH, 1, dtype=torch.bool),
+    }
+    if "state" in params:
+        states = int(_get(config, "max_state_dim", default=HIDDEN_FEATURES))
+        actions = int(_get(config, "max_action_dim", default=HIDDEN_FEATURES))
+        found["state"] = torch.randn(BATCH, states, generator=generator)
+        if "noise" in params:
+            found["noise"] = torch.randn(BATCH, chunk, actions, generator=generator)
+        if "timestep" in params:
+            found["timestep"] = torch.full((BATCH,), 0.5)
+    else:
+        expert = getattr(config, "dit_config", None) or config
+        width = int(_get(expert, "hidden_size", default=HIDDEN_FEATURES))
+        found["action_embeds"] = torch.randn(BATCH, chunk + 1, width, generator=generator)
+    return found
+
+
 def class_prompts(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     """An open-vocabulary detector's prompts (OmDet-Turbo): ``CHOICES`` class names, flattened
     over the batch with ``classes_structure`` counting them per image, and a task prompt."""
@@ -331,6 +357,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             media.append(patch_sequence(torch, config, generator))
         if "aspect_ratio_ids" in params and "input_ids" not in params:
             media.append(tiled_image(torch, config, pixels))
+    if "pixel_values" in params and ("state" in params or "action_embeds" in params):
+        media.append(robot_inputs(torch, config, params, pixels, generator))
     if "classes_input_ids" in params and "tasks_input_ids" in params and "pixel_values" in params:
         media.append({**class_prompts(torch, config, generator), "pixel_values": pixels})
     if "flattened_patches" in params:
