@@ -361,7 +361,7 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         media.append(robot_inputs(torch, config, params, pixels, generator))
     if "classes_input_ids" in params and "tasks_input_ids" in params and "pixel_values" in params:
         media.append({**class_prompts(torch, config, generator), "pixel_values": pixels})
-    if "flattened_patches" in params:
+    if "flattened_patches" in params and "input_ids" not in params:  # kosmos-2.5 keeps its text
         media.append({"flattened_patches": numbered_patches(torch, config, generator)})
     if "pixel_values_videos" in params:
         media.append({"pixel_values_videos": video_values(torch, config, generator)})
