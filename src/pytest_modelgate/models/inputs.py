@@ -24,13 +24,27 @@ REGIONS = 4
 HIDDEN_FEATURES = 32
 SEED = 0
 _RESERVED_TOP = 16
-_BIN_NAMES = ("num_mel_bins", "n_mels", "num_mels", "input_dim", "feat_in", "feature_dim")
+_BIN_NAMES = (
+    "num_mel_bins",
+    "n_mels",
+    "num_mels",
+    "input_dim",
+    "feat_in",
+    "feature_dim",
+    "num_chroma",
+    "feature_projection_input_dim",
+    "input_size",
+)
 _FEATURE_MASKS = (
     "input_features_mask",
     "feature_attention_mask",
     "input_features_attention_mask",
 )  # ids at the top of a vocabulary are where special tokens were moved
 _GRID_NAMES = ("grid_thw", "image_grid_thw")
+# A decision head's questions: one of each type (noul, score, choice), with these many options.
+DECISION_OPTIONS = (2, 3, 4)
+_LATENT_NAMES = ("hidden_states", "latents")
+_QUESTION_HEADS = ("question-answering", "multiple-choice")
 
 
 def forward_params(model: Any) -> dict[str, inspect.Parameter]:
@@ -48,7 +62,16 @@ def _get(config: Any, *names: str, default: Any = None) -> Any:
 
 def _text_config(config: Any) -> Any:
     getter = getattr(config, "get_text_config", None)
-    return getter() if getter is not None else config
+    if getter is None:
+        return config
+    try:
+        text = getter()
+    except ValueError:  # a text encoder and a decoder (MusicGen): the ids feed the encoder
+        text = getter(encoder=True)
+    if getattr(text, "vocab_size", None) is None:  # FastSpeech2's vocabulary is in model_config
+        subs = [v for v in vars(config).values() if hasattr(v, "to_dict")]
+        return next((sub for sub in subs if getattr(sub, "vocab_size", None)), text)
+    return text
 
 
 def _vision_config(config: Any) -> Any:
@@ -310,6 +333,19 @@ def regions(
     return found
 
 
+def query_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Query embeddings for a Q-Former on its own (``query_embeds``), and the image features its
+    cross-attention reads (``encoder_hidden_states``, ``encoder_hidden_size`` wide)."""
+    hidden = int(_get(config, "hidden_size", default=HIDDEN_FEATURES))
+    found = {"query_embeds": torch.randn(BATCH, REGIONS, hidden, generator=generator)}
+    if "encoder_hidden_states" in params:
+        width = int(_get(config, "encoder_hidden_size", default=hidden))
+        found["encoder_hidden_states"] = torch.randn(BATCH, SEQ, width, generator=generator)
+    return found
+
+
 def patch_tower_inputs(
     torch: Any, config: Any, params: dict[str, inspect.Parameter], grid: str, generator: Any
 ) -> dict[str, Any]:
@@ -323,6 +359,17 @@ def patch_tower_inputs(
     return found
 
 
+def decision_questions(torch: Any) -> dict[str, Any]:
+    """The questions of one prompt for a decision head: the position after each question's mark
+    token, its number of options and its type, a question of each type."""
+    count = len(DECISION_OPTIONS)
+    return {
+        "marks": torch.tensor([[SEQ - count + 1 + i for i in range(count)]]),
+        "num_options": torch.tensor([list(DECISION_OPTIONS)]),
+        "question_type_ids": torch.arange(count).unsqueeze(0),
+    }
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -333,8 +380,16 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "input_ids" in params:
         shape = (BATCH, CHOICES, SEQ) if head == "multiple-choice" else (BATCH, SEQ)
         text["input_ids"] = token_ids(torch, config, shape, generator)
+        question = getattr(config, "question_token_id", None)
+        if "question_positions" in params and isinstance(question, int):
+            text["input_ids"][..., 1] = question  # Splinter selects spans at its question tokens
         if "attention_mask" in params:
             text["attention_mask"] = torch.ones(shape, dtype=torch.long)
+        if head in _QUESTION_HEADS and "global_attention_mask" in params:
+            # Longformer puts global attention on the question, found by its separator tokens
+            # unless told: the first token attends globally.
+            text["global_attention_mask"] = torch.zeros(shape, dtype=torch.long)
+            text["global_attention_mask"][..., 0] = 1
     qformer = getattr(config, "qformer_config", None)
     if qformer is not None and "qformer_input_ids" in params:  # InstructBLIP's Q-Former prompt
         text["qformer_input_ids"] = token_ids(torch, qformer, (BATCH, SEQ), generator)
@@ -342,6 +397,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             text["qformer_attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
     if getattr(config, "is_encoder_decoder", False) and "decoder_input_ids" in params:
         text["decoder_input_ids"] = token_ids(torch, config, (BATCH, SEQ), generator)
+    if "decoder_input_values" in params:  # a speech decoder's spectrogram frames (SpeechT5)
+        bins = feature_bins(config)[0]
+        text["decoder_input_values"] = torch.randn(BATCH, SEQ, bins, generator=generator)
     media: list[dict[str, Any]] = []
     if "pixel_values" in params:
         pixels = pixel_values(torch, config, head, generator)
@@ -353,6 +411,12 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             # IDEFICS style: images in their own dimension, a mask of which each token sees
             seen = torch.ones(BATCH, SEQ, 1, dtype=torch.long)
             media.append({"pixel_values": pixels.unsqueeze(1), "image_attention_mask": seen})
+        slots = getattr(config, "latent_query_num", None)
+        if "image_embeds_position_mask" in params and isinstance(slots, int) and slots < SEQ:
+            # Kosmos-2 style: the image's latent queries fill the text positions after the first
+            where = torch.zeros(BATCH, SEQ, dtype=torch.long)
+            where[:, 1 : 1 + slots] = 1
+            media.insert(0, {"pixel_values": pixels, "image_embeds_position_mask": where})
         if "spatial_shapes" in params and "pixel_attention_mask" in params:
             media.append(patch_sequence(torch, config, generator))
         if "aspect_ratio_ids" in params and "input_ids" not in params:
@@ -369,6 +433,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         waveform = torch.randn(BATCH, SAMPLES, generator=generator)
         media.append({"input_values": waveform})
         media.append({"input_values": waveform.unsqueeze(1)})  # codecs take (batch, 1, samples)
+        bins = feature_bins(config)[0]  # a spectrogram as (batch, frames, bins), as AST takes
+        media.append({"input_values": torch.randn(BATCH, FRAMES, bins, generator=generator)})
     if "input_features" in params:
         masks = [name for name in _FEATURE_MASKS if name in params]
         for bins, channels_first in [(b, c) for b in feature_bins(config) for c in (True, False)]:
@@ -376,6 +442,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+    if {"marks", "num_options", "question_type_ids"} <= params.keys():
+        text.update(decision_questions(torch))
     if "past_values" in params:
         media.append(time_series(torch, config, params, generator))
     if "grid_thw" in params and "hidden_states" in params:
@@ -383,6 +451,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     grid = next((name for name in _GRID_NAMES if name in params), None)
     if grid and "pixel_values" in params and "input_ids" not in params:
         media.append(patch_tower_inputs(torch, config, params, grid, generator))
+    if "query_embeds" in params:
+        media.append(query_inputs(torch, config, params, generator))
     main = getattr(model, "main_input_name", "input_ids")
     mains = [main] if isinstance(main, str) else list(main)  # some models name several
     found: list[dict[str, Any]] = []
@@ -402,6 +472,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         boxes = regions(torch, config, params, generator)
         if boxes:
             found.extend({**text, **boxes, **extra} for extra in media)
+    if "decoder_input_ids" in params and "decoder_input_ids" not in text:
+        # Last resort for a model that is no encoder-decoder but still wants decoder ids (BLIP's
+        # question answering): every set again with them, after the sets without.
+        decoder = token_ids(torch, config, (BATCH, SEQ), generator)
+        found += [{**inputs, "decoder_input_ids": decoder} for inputs in found]
     streams = codebook_streams(torch, config, params, generator)
     if streams:  # last: only a model that refuses flat token ids gets them
         found.append(streams)
@@ -411,7 +486,23 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             inputs.keys() != seen.keys() or not _same(seen, inputs) for seen in unique
         ):
             unique.append(inputs)
+    latent = next((name for name in _LATENT_NAMES if name in params), None)
+    if not unique and latent is not None:
+        unique = latent_inputs(torch, config, latent, generator)
     return unique
+
+
+def latent_inputs(torch: Any, config: Any, name: str, generator: Any) -> list[dict[str, Any]]:
+    """For a forward that takes only ``hidden_states`` or ``latents`` (the encoder or decoder
+    half of an audio codec, say): a waveform of the config's channels, then latent frames of its
+    hidden size in either layout."""
+    channels = int(_get(config, "channels", "audio_channels", default=1))
+    hidden = int(_get(config, "hidden_size", "d_model", "latent_dim", default=HIDDEN_FEATURES))
+    return [
+        {name: torch.randn(BATCH, channels, SAMPLES, generator=generator)},
+        {name: torch.randn(BATCH, hidden, FRAMES, generator=generator)},
+        {name: torch.randn(BATCH, FRAMES, hidden, generator=generator)},
+    ]
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
