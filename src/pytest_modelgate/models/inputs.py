@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 from typing import Any
 
 BATCH = 1
@@ -136,7 +137,8 @@ def feature_bins(config: Any) -> list[int]:
         int(_get(config, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80))
     ]
     audio = getattr(config, "audio_config", None) or getattr(config, "encoder_config", None)
-    for owner in (config, audio):
+    semantic = getattr(config, "semantic_model_config", None)  # a codec's feature branch
+    for owner in (config, audio, semantic):
         for name in _BIN_NAMES:
             value = getattr(owner, name, None) if owner is not None else None
             if isinstance(value, int) and not isinstance(value, bool) and value not in found:
@@ -153,6 +155,20 @@ def audio_features(
     if channels_first:
         return torch.randn(BATCH, bins, frames, generator=generator)
     return torch.randn(BATCH, frames, bins, generator=generator)
+
+
+def with_waveform(
+    torch: Any, config: Any, spectrum: dict[str, Any], generator: Any
+) -> dict[str, Any]:
+    """``spectrum`` and a ``(batch, 1, samples)`` waveform as long as its frames at the config's
+    hop: codecs with a semantic branch (X-Codec 2, NeuCodec) join the two frame by frame."""
+    hop = _get(config, "encoder_hop_length", "hop_length", default=None)
+    if not isinstance(hop, int):
+        ratios = _get(config, "downsampling_ratios", default=None)
+        hop = math.prod(ratios) if isinstance(ratios, list) else None
+    frames = max(spectrum["input_features"].shape[1:])  # either layout: frames outnumber bins
+    samples = frames * hop if isinstance(hop, int) else SAMPLES
+    return {**spectrum, "input_values": torch.randn(BATCH, 1, samples, generator=generator)}
 
 
 def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
@@ -297,6 +313,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+    if "input_values" in params and "input_features" in params:
+        spectra = [found for found in media if "input_features" in found]
+        media.extend(with_waveform(torch, config, spectrum, generator) for spectrum in spectra)
     if "past_values" in params:
         media.append(time_series(torch, config, params, generator))
     if "grid_thw" in params and "hidden_states" in params:
