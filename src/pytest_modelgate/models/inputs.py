@@ -143,6 +143,9 @@ def feature_bins(config: Any) -> list[int]:
             value = getattr(owner, name, None) if owner is not None else None
             if isinstance(value, int) and not isinstance(value, bool) and value not in found:
                 found.append(value)
+    stacked = getattr(config, "num_stacked_frames", None)  # low-frame-rate features (FunASR)
+    if isinstance(stacked, int) and stacked > 1:
+        found.append(found[0] * stacked)
     return found
 
 
@@ -151,7 +154,8 @@ def audio_features(
 ) -> Any:
     bins = bins or feature_bins(config)[0]
     sources = _get(config, "max_source_positions", default=None)
-    frames = 2 * int(sources) if channels_first and sources else FRAMES
+    window = _get(config, "n_window", default=None)  # Qwen3-ASR reads whole chunks of 2 windows
+    frames = 2 * int(sources or window or FRAMES // 2) if channels_first else FRAMES
     if channels_first:
         return torch.randn(BATCH, bins, frames, generator=generator)
     return torch.randn(BATCH, frames, bins, generator=generator)
