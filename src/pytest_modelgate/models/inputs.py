@@ -175,6 +175,53 @@ def with_waveform(
     return {**spectrum, "input_values": torch.randn(BATCH, 1, samples, generator=generator)}
 
 
+def special_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Inputs some models name their own way, made from the config's sizes: a mel spectrogram as
+    ``audio_mel`` (Gemma 3n), learned queries and the features they read (a bare Q-Former),
+    embeddings instead of ids, a draft model's noise and context, variable-size patches with
+    their shapes (SigLIP 2), prompt images and masks (SegGPT)."""
+    text = _text_config(config)
+    hidden = int(_get(text, "hidden_size", "d_model", default=HIDDEN_FEATURES))
+    found: dict[str, Any] = {}
+    if "audio_mel" in params:
+        bins = int(_get(config, "input_feat_size", default=feature_bins(config)[0]))
+        found["audio_mel"] = torch.randn(BATCH, FRAMES, bins, generator=generator)
+        found["audio_mel_mask"] = torch.zeros(BATCH, FRAMES, dtype=torch.bool)  # True: padding
+    if "query_embeds" in params and "encoder_hidden_states" in params:
+        width = int(_get(config, "encoder_hidden_size", default=hidden))
+        found["query_embeds"] = torch.randn(BATCH, REGIONS, hidden, generator=generator)
+        found["encoder_hidden_states"] = torch.randn(BATCH, SEQ, width, generator=generator)
+    if "noise_embeds" in params and "context_hidden_states" in params:
+        block = int(_get(config, "block_size", default=SEQ))
+        layers = len(_get(config, "target_layer_ids", default=[0]))
+        found["noise_embeds"] = torch.randn(BATCH, block, hidden, generator=generator)
+        context = torch.randn(BATCH, SEQ, hidden * layers, generator=generator)
+        found["context_hidden_states"] = context
+    elif "inputs_embeds" in params and "input_ids" not in params and not found:
+        found["inputs_embeds"] = torch.randn(BATCH, SEQ, hidden, generator=generator)
+    if "spatial_shapes" in params and "pixel_values" in params:
+        vision = _vision_config(config)
+        patch = int(_get(vision, "patch_size", default=16))
+        channels = int(_get(vision, "num_channels", default=3))
+        side = 4
+        found["pixel_values"] = torch.randn(
+            BATCH, side * side, channels * patch * patch, generator=generator
+        )
+        found["spatial_shapes"] = torch.tensor([[side, side]] * BATCH)
+        if "pixel_attention_mask" in params:
+            found["pixel_attention_mask"] = torch.ones(BATCH, side * side, dtype=torch.long)
+    if "prompt_pixel_values" in params and "prompt_masks" in params:
+        height, width = image_size(config)  # the prompt and the input, stacked, fill it
+        channels = int(_get(config, "num_channels", default=3))
+        pixels = torch.randn(BATCH, channels, height // 2, width, generator=generator)
+        found["pixel_values"] = pixels
+        found["prompt_pixel_values"] = torch.randn(pixels.shape, generator=generator)
+        found["prompt_masks"] = torch.randn(pixels.shape, generator=generator)
+    return found
+
+
 def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     """Flattened patches of one image and its ``grid_thw``, as Qwen-VL style vision towers take."""
     vision = _vision_config(config)
@@ -322,6 +369,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         media.extend(with_waveform(torch, config, spectrum, generator) for spectrum in spectra)
     if "past_values" in params:
         media.append(time_series(torch, config, params, generator))
+    special = special_inputs(torch, config, params, generator)
+    if special:
+        media.append(special)
     if "grid_thw" in params and "hidden_states" in params:
         media.append(flat_patches(torch, config, generator))
     grid = next((name for name in _GRID_NAMES if name in params), None)
