@@ -181,7 +181,8 @@ def special_inputs(
     """Inputs some models name their own way, made from the config's sizes: a mel spectrogram as
     ``audio_mel`` (Gemma 3n), learned queries and the features they read (a bare Q-Former),
     embeddings instead of ids, a draft model's noise and context, variable-size patches with
-    their shapes (SigLIP 2), prompt images and masks (SegGPT)."""
+    their shapes (SigLIP 2), trajectories (Decision Transformer), prompt images and masks
+    (SegGPT)."""
     text = _text_config(config)
     hidden = int(_get(text, "hidden_size", "d_model", default=HIDDEN_FEATURES))
     found: dict[str, Any] = {}
@@ -212,6 +213,13 @@ def special_inputs(
         found["spatial_shapes"] = torch.tensor([[side, side]] * BATCH)
         if "pixel_attention_mask" in params:
             found["pixel_attention_mask"] = torch.ones(BATCH, side * side, dtype=torch.long)
+    if {"states", "actions", "returns_to_go", "timesteps"} <= params.keys():  # trajectories
+        found["states"] = torch.randn(BATCH, SEQ, int(config.state_dim), generator=generator)
+        found["actions"] = torch.randn(BATCH, SEQ, int(config.act_dim), generator=generator)
+        found["rewards"] = torch.randn(BATCH, SEQ, 1, generator=generator)
+        found["returns_to_go"] = torch.randn(BATCH, SEQ, 1, generator=generator)
+        found["timesteps"] = torch.arange(SEQ).expand(BATCH, SEQ)
+        found["attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
     if "prompt_pixel_values" in params and "prompt_masks" in params:
         height, width = image_size(config)  # the prompt and the input, stacked, fill it
         channels = int(_get(config, "num_channels", default=3))
