@@ -213,6 +213,16 @@ def special_inputs(
         found["spatial_shapes"] = torch.tensor([[side, side]] * BATCH)
         if "pixel_attention_mask" in params:
             found["pixel_attention_mask"] = torch.ones(BATCH, side * side, dtype=torch.long)
+    if "pixel_position_ids" in params and "pixel_values" in params:  # Gemma 4's patches
+        vision = _vision_config(config)
+        patch = int(_get(vision, "patch_size", default=16))
+        side = 2 * int(_get(vision, "pooling_kernel_size", default=2))
+        found["pixel_values"] = torch.randn(
+            BATCH, side * side, 3 * patch * patch, generator=generator
+        )
+        rows, cols = torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij")
+        grid = torch.stack([cols.flatten(), rows.flatten()], dim=-1)  # (x, y) per patch
+        found["pixel_position_ids"] = grid.expand(BATCH, side * side, 2)
     if {"states", "actions", "returns_to_go", "timesteps"} <= params.keys():  # trajectories
         found["states"] = torch.randn(BATCH, SEQ, int(config.state_dim), generator=generator)
         found["actions"] = torch.randn(BATCH, SEQ, int(config.act_dim), generator=generator)
