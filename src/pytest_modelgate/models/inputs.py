@@ -382,6 +382,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+        for bins in feature_bins(config):  # a one-channel spectrogram image (CLAP)
+            image = audio_features(torch, config, False, generator, bins).unsqueeze(1)
+            media.append({"input_features": image})
     if "input_values" in params and "input_features" in params:
         spectra = [found for found in media if "input_features" in found]
         media.extend(with_waveform(torch, config, spectrum, generator) for spectrum in spectra)
