@@ -223,6 +223,12 @@ def special_inputs(
         rows, cols = torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij")
         grid = torch.stack([cols.flatten(), rows.flatten()], dim=-1)  # (x, y) per patch
         found["pixel_position_ids"] = grid.expand(BATCH, side * side, 2)
+    if "target_sizes" in params and "pixel_values" in params:  # MiniCPM-V's patch grid
+        patch = int(_get(_vision_config(config), "patch_size", default=14))
+        height, width = image_size(config)
+        found["pixel_values"] = pixel_values(torch, config, "base", generator)
+        grid = [height // patch, width // patch]
+        found["target_sizes"] = torch.tensor([grid] * BATCH, dtype=torch.int32)
     if {"states", "actions", "returns_to_go", "timesteps"} <= params.keys():  # trajectories
         found["states"] = torch.randn(BATCH, SEQ, int(config.state_dim), generator=generator)
         found["actions"] = torch.randn(BATCH, SEQ, int(config.act_dim), generator=generator)
