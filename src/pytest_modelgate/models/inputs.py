@@ -336,6 +336,18 @@ def patch_tower_inputs(
     return found
 
 
+def patch_layouts(config: Any, tower: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tower's flattened patches unflattened, channels first (Kimi K2.5) or last (Inkling 2),
+    for towers that embed patches with a convolution or regroup them by merge windows."""
+    vision = _vision_config(config)
+    patch = int(_get(vision, "patch_size", default=14))
+    flat = tower["pixel_values"]
+    if flat.shape[-1] % (patch * patch):
+        return []
+    first = flat.reshape(flat.shape[0], -1, patch, patch)
+    return [{**tower, "pixel_values": first}, {**tower, "pixel_values": first.permute(0, 2, 3, 1)}]
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -403,7 +415,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         media.append(flat_patches(torch, config, generator))
     grid = next((name for name in _GRID_NAMES if name in params), None)
     if grid and "pixel_values" in params and "input_ids" not in params:
-        media.append(patch_tower_inputs(torch, config, params, grid, generator))
+        tower = patch_tower_inputs(torch, config, params, grid, generator)
+        media.append(tower)
+        media.extend(patch_layouts(config, tower))
     main = getattr(model, "main_input_name", "input_ids")
     mains = [main] if isinstance(main, str) else list(main)  # some models name several
     found: list[dict[str, Any]] = []
