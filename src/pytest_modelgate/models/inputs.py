@@ -117,7 +117,9 @@ def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
     vision = _vision_config(config)
     channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
     height, width = image_size(config)
-    if head == "video-classification" or _get(vision, "num_frames", default=None):
+    frames = _get(vision, "num_frames", default=None)
+    # A frame count makes a clip, except for an image classifier (Perceiver's config has both).
+    if head == "video-classification" or (frames and head != "image-classification"):
         return video_values(torch, config, generator)
     matcher = getattr(config, "keypoint_detector_config", None) is not None
     if head == "keypoint-matching" or matcher:  # a pair of images to match
@@ -247,6 +249,20 @@ def special_inputs(
         found["prompt_pixel_values"] = torch.randn(pixels.shape, generator=generator)
         found["prompt_masks"] = torch.randn(pixels.shape, generator=generator)
     return found
+
+
+def masked_patches(torch: Any, config: Any, generator: Any) -> Any:
+    """``bool_masked_pos``: half the patches of the image (or of the clip's tubelets) masked."""
+    vision = _vision_config(config)
+    height, width = image_size(config)
+    patch = int(_get(vision, "patch_size", default=16))
+    count = (height // patch) * (width // patch)
+    frames = _get(vision, "num_frames", default=None)
+    if frames:
+        count *= int(frames) // int(_get(vision, "tubelet_size", default=1))
+    mask = torch.zeros(BATCH, count, dtype=torch.bool)
+    mask[:, torch.randperm(count, generator=generator)[: count // 2]] = True
+    return mask
 
 
 def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
@@ -530,6 +546,16 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         media.append({**class_prompts(torch, config, generator), "pixel_values": pixels})
     if "flattened_patches" in params and "input_ids" not in params:  # kosmos-2.5 keeps its text
         media.append({"flattened_patches": numbered_patches(torch, config, generator)})
+    if "task_inputs" in params:  # OneFormer: the tokenised task prompt goes with the image
+        length = int(_get(config, "task_seq_len", default=SEQ))
+        vocab = int(_get(config, "text_encoder_vocab_size", default=_RESERVED_TOP))
+        task = torch.randint(0, vocab, (BATCH, length), generator=generator)
+        media = [{**extra, "task_inputs": task} for extra in media]
+    required = params.get("bool_masked_pos")
+    if required is not None and required.default is inspect.Parameter.empty and media:
+        # Masked-patch pretraining heads that cannot run without a mask (VideoMAE).
+        mask = masked_patches(torch, config, generator)
+        media = [{**extra, "bool_masked_pos": mask} for extra in media]
     if "pixel_values_videos" in params:
         media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
@@ -586,6 +612,14 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         boxes = regions(torch, config, params, generator)
         if boxes:
             found.extend({**text, **boxes, **extra} for extra in media)
+    if "pixel_values" in params and pixels.dim() == 4:
+        # Last resort for a matcher whose head does not say so: a pair of images.
+        second = torch.randn(pixels.shape, generator=generator)
+        found.append({"pixel_values": torch.stack([pixels, second], dim=1)})
+    if "inputs" in params and not found:
+        # Perceiver without a preprocessor: inputs already embedded, ``d_model`` wide.
+        width = int(_get(config, "d_model", "hidden_size", default=HIDDEN_FEATURES))
+        found.append({"inputs": torch.randn(BATCH, SEQ, width, generator=generator)})
     if "decoder_input_ids" in params and "decoder_input_ids" not in text:
         # Last resort for a model that is no encoder-decoder but still wants decoder ids (BLIP's
         # question answering): every set again with them, after the sets without.
