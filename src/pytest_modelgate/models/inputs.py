@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 from typing import Any
 
 BATCH = 1
@@ -141,11 +142,15 @@ def feature_bins(config: Any) -> list[int]:
         int(_get(config, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80))
     ]
     audio = getattr(config, "audio_config", None) or getattr(config, "encoder_config", None)
-    for owner in (config, audio):
+    semantic = getattr(config, "semantic_model_config", None)  # a codec's feature branch
+    for owner in (config, audio, semantic):
         for name in _BIN_NAMES:
             value = getattr(owner, name, None) if owner is not None else None
             if isinstance(value, int) and not isinstance(value, bool) and value not in found:
                 found.append(value)
+    stacked = getattr(config, "num_stacked_frames", None)  # low-frame-rate features (FunASR)
+    if isinstance(stacked, int) and stacked > 1:
+        found.append(found[0] * stacked)
     return found
 
 
@@ -154,10 +159,96 @@ def audio_features(
 ) -> Any:
     bins = bins or feature_bins(config)[0]
     sources = _get(config, "max_source_positions", default=None)
-    frames = 2 * int(sources) if channels_first and sources else FRAMES
+    window = _get(config, "n_window", default=None)  # Qwen3-ASR reads whole chunks of 2 windows
+    frames = 2 * int(sources or window or FRAMES // 2) if channels_first else FRAMES
     if channels_first:
         return torch.randn(BATCH, bins, frames, generator=generator)
     return torch.randn(BATCH, frames, bins, generator=generator)
+
+
+def with_waveform(
+    torch: Any, config: Any, spectrum: dict[str, Any], generator: Any
+) -> dict[str, Any]:
+    """``spectrum`` and a ``(batch, 1, samples)`` waveform as long as its frames at the config's
+    hop: codecs with a semantic branch (X-Codec 2, NeuCodec) join the two frame by frame."""
+    hop = _get(config, "encoder_hop_length", "hop_length", default=None)
+    if not isinstance(hop, int):
+        ratios = _get(config, "downsampling_ratios", default=None)
+        hop = math.prod(ratios) if isinstance(ratios, list) else None
+    frames = max(spectrum["input_features"].shape[1:])  # either layout: frames outnumber bins
+    samples = frames * hop if isinstance(hop, int) else SAMPLES
+    return {**spectrum, "input_values": torch.randn(BATCH, 1, samples, generator=generator)}
+
+
+def special_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Inputs some models name their own way, made from the config's sizes: a mel spectrogram as
+    ``audio_mel`` (Gemma 3n), learned queries and the features they read (a bare Q-Former),
+    embeddings instead of ids, a draft model's noise and context, variable-size patches with
+    their shapes (SigLIP 2), trajectories (Decision Transformer), prompt images and masks
+    (SegGPT)."""
+    text = _text_config(config)
+    hidden = int(_get(text, "hidden_size", "d_model", default=HIDDEN_FEATURES))
+    found: dict[str, Any] = {}
+    if "audio_mel" in params:
+        bins = int(_get(config, "input_feat_size", default=feature_bins(config)[0]))
+        found["audio_mel"] = torch.randn(BATCH, FRAMES, bins, generator=generator)
+        found["audio_mel_mask"] = torch.zeros(BATCH, FRAMES, dtype=torch.bool)  # True: padding
+    if "query_embeds" in params and "encoder_hidden_states" in params:
+        width = int(_get(config, "encoder_hidden_size", default=hidden))
+        found["query_embeds"] = torch.randn(BATCH, REGIONS, hidden, generator=generator)
+        found["encoder_hidden_states"] = torch.randn(BATCH, SEQ, width, generator=generator)
+    if "noise_embeds" in params and "context_hidden_states" in params:
+        block = int(_get(config, "block_size", default=SEQ))
+        layers = len(_get(config, "target_layer_ids", default=[0]))
+        found["noise_embeds"] = torch.randn(BATCH, block, hidden, generator=generator)
+        context = torch.randn(BATCH, SEQ, hidden * layers, generator=generator)
+        found["context_hidden_states"] = context
+    elif "inputs_embeds" in params and "input_ids" not in params and not found:
+        found["inputs_embeds"] = torch.randn(BATCH, SEQ, hidden, generator=generator)
+    if "spatial_shapes" in params and "pixel_values" in params:
+        vision = _vision_config(config)
+        patch = int(_get(vision, "patch_size", default=16))
+        channels = int(_get(vision, "num_channels", default=3))
+        side = 4
+        found["pixel_values"] = torch.randn(
+            BATCH, side * side, channels * patch * patch, generator=generator
+        )
+        found["spatial_shapes"] = torch.tensor([[side, side]] * BATCH)
+        if "pixel_attention_mask" in params:
+            found["pixel_attention_mask"] = torch.ones(BATCH, side * side, dtype=torch.long)
+    if "pixel_position_ids" in params and "pixel_values" in params:  # Gemma 4's patches
+        vision = _vision_config(config)
+        patch = int(_get(vision, "patch_size", default=16))
+        side = 2 * int(_get(vision, "pooling_kernel_size", default=2))
+        found["pixel_values"] = torch.randn(
+            BATCH, side * side, 3 * patch * patch, generator=generator
+        )
+        rows, cols = torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij")
+        grid = torch.stack([cols.flatten(), rows.flatten()], dim=-1)  # (x, y) per patch
+        found["pixel_position_ids"] = grid.expand(BATCH, side * side, 2)
+    if "target_sizes" in params and "pixel_values" in params:  # MiniCPM-V's patch grid
+        patch = int(_get(_vision_config(config), "patch_size", default=14))
+        height, width = image_size(config)
+        found["pixel_values"] = pixel_values(torch, config, "base", generator)
+        grid = [height // patch, width // patch]
+        found["target_sizes"] = torch.tensor([grid] * BATCH, dtype=torch.int32)
+    if {"states", "actions", "returns_to_go", "timesteps"} <= params.keys():  # trajectories
+        found["states"] = torch.randn(BATCH, SEQ, int(config.state_dim), generator=generator)
+        found["actions"] = torch.randn(BATCH, SEQ, int(config.act_dim), generator=generator)
+        found["rewards"] = torch.randn(BATCH, SEQ, 1, generator=generator)
+        found["returns_to_go"] = torch.randn(BATCH, SEQ, 1, generator=generator)
+        found["timesteps"] = torch.arange(SEQ).expand(BATCH, SEQ)
+        found["attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
+    if "prompt_pixel_values" in params and "prompt_masks" in params:
+        height, width = image_size(config)  # the prompt and the input, stacked, fill it
+        channels = int(_get(config, "num_channels", default=3))
+        pixels = torch.randn(BATCH, channels, height // 2, width, generator=generator)
+        found["pixel_values"] = pixels
+        found["prompt_pixel_values"] = torch.randn(pixels.shape, generator=generator)
+        found["prompt_masks"] = torch.randn(pixels.shape, generator=generator)
+    return found
 
 
 def masked_patches(torch: Any, config: Any, generator: Any) -> Any:
@@ -203,6 +294,45 @@ def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
         "pixel_values": torch.randn(BATCH, count, channels * patch * patch, generator=generator),
         "pixel_attention_mask": torch.ones(BATCH, count, dtype=torch.long),
         "spatial_shapes": torch.tensor([[rows, columns]] * BATCH),
+    }
+
+
+def robot_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], pixels: Any, generator: Any
+) -> dict[str, Any]:
+    """What a vision-language-action policy (PI0) reads besides the prompt: one camera image
+    with its camera mask, and the robot state with action noise and a denoising time, or (its
+    base model) the action embeddings they make, one per step of the action chunk plus one."""
+    chunk = int(_get(config, "chunk_size", default=SEQ))
+    found: dict[str, Any] = {
+        "pixel_values": pixels.unsqueeze(1),
+        "pixel_attention_mask": torch.ones(BATCH, 1, dtype=torch.bool),
+    }
+    if "state" in params:
+        states = int(_get(config, "max_state_dim", default=HIDDEN_FEATURES))
+        actions = int(_get(config, "max_action_dim", default=HIDDEN_FEATURES))
+        found["state"] = torch.randn(BATCH, states, generator=generator)
+        if "noise" in params:
+            found["noise"] = torch.randn(BATCH, chunk, actions, generator=generator)
+        if "timestep" in params:
+            found["timestep"] = torch.full((BATCH,), 0.5)
+    else:
+        expert = getattr(config, "dit_config", None) or config
+        width = int(_get(expert, "hidden_size", default=HIDDEN_FEATURES))
+        found["action_embeds"] = torch.randn(BATCH, chunk + 1, width, generator=generator)
+    return found
+
+
+def class_prompts(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """An open-vocabulary detector's prompts (OmDet-Turbo): ``CHOICES`` class names, flattened
+    over the batch with ``classes_structure`` counting them per image, and a task prompt."""
+    classes = BATCH * CHOICES
+    return {
+        "classes_input_ids": token_ids(torch, config, (classes, SEQ), generator),
+        "classes_attention_mask": torch.ones(classes, SEQ, dtype=torch.long),
+        "tasks_input_ids": token_ids(torch, config, (BATCH, SEQ), generator),
+        "tasks_attention_mask": torch.ones(BATCH, SEQ, dtype=torch.long),
+        "classes_structure": torch.full((BATCH,), CHOICES, dtype=torch.long),
     }
 
 
@@ -347,6 +477,18 @@ def decision_questions(torch: Any) -> dict[str, Any]:
     }
 
 
+def patch_layouts(config: Any, tower: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tower's flattened patches unflattened, channels first (Kimi K2.5) or last (Inkling 2),
+    for towers that embed patches with a convolution or regroup them by merge windows."""
+    vision = _vision_config(config)
+    patch = int(_get(vision, "patch_size", default=14))
+    flat = tower["pixel_values"]
+    if flat.shape[-1] % (patch * patch):
+        return []
+    first = flat.reshape(flat.shape[0], -1, patch, patch)
+    return [{**tower, "pixel_values": first}, {**tower, "pixel_values": first.permute(0, 2, 3, 1)}]
+
+
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     """Input sets for ``model``, fullest first (seeded, so every call gives the same tensors)."""
     torch = importlib.import_module("torch")
@@ -398,7 +540,11 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             media.append(patch_sequence(torch, config, generator))
         if "aspect_ratio_ids" in params and "input_ids" not in params:
             media.append(tiled_image(torch, config, pixels))
-    if "flattened_patches" in params:
+    if "pixel_values" in params and ("state" in params or "action_embeds" in params):
+        media.append(robot_inputs(torch, config, params, pixels, generator))
+    if "classes_input_ids" in params and "tasks_input_ids" in params and "pixel_values" in params:
+        media.append({**class_prompts(torch, config, generator), "pixel_values": pixels})
+    if "flattened_patches" in params and "input_ids" not in params:  # kosmos-2.5 keeps its text
         media.append({"flattened_patches": numbered_patches(torch, config, generator)})
     if "task_inputs" in params:  # OneFormer: the tokenised task prompt goes with the image
         length = int(_get(config, "task_seq_len", default=SEQ))
@@ -425,15 +571,26 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
             frames = features.shape[-1] if channels_first else features.shape[1]
             mask = torch.ones(BATCH, frames, dtype=torch.long)
             media.append({"input_features": features, **dict.fromkeys(masks, mask)})
+        for bins in feature_bins(config):  # a one-channel spectrogram image (CLAP)
+            image = audio_features(torch, config, False, generator, bins).unsqueeze(1)
+            media.append({"input_features": image})
+    if "input_values" in params and "input_features" in params:
+        spectra = [found for found in media if "input_features" in found]
+        media.extend(with_waveform(torch, config, spectrum, generator) for spectrum in spectra)
     if {"marks", "num_options", "question_type_ids"} <= params.keys():
         text.update(decision_questions(torch))
     if "past_values" in params:
         media.append(time_series(torch, config, params, generator))
+    special = special_inputs(torch, config, params, generator)
+    if special:
+        media.append(special)
     if "grid_thw" in params and "hidden_states" in params:
         media.append(flat_patches(torch, config, generator))
     grid = next((name for name in _GRID_NAMES if name in params), None)
     if grid and "pixel_values" in params and "input_ids" not in params:
-        media.append(patch_tower_inputs(torch, config, params, grid, generator))
+        tower = patch_tower_inputs(torch, config, params, grid, generator)
+        media.append(tower)
+        media.extend(patch_layouts(config, tower))
     if "query_embeds" in params:
         media.append(query_inputs(torch, config, params, generator))
     main = getattr(model, "main_input_name", "input_ids")
@@ -455,9 +612,6 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         boxes = regions(torch, config, params, generator)
         if boxes:
             found.extend({**text, **boxes, **extra} for extra in media)
-    streams = codebook_streams(torch, config, params, generator)
-    if streams:  # only a model that refuses flat token ids gets them
-        found.append(streams)
     if "pixel_values" in params and pixels.dim() == 4:
         # Last resort for a matcher whose head does not say so: a pair of images.
         second = torch.randn(pixels.shape, generator=generator)
@@ -471,6 +625,9 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         # question answering): every set again with them, after the sets without.
         decoder = token_ids(torch, config, (BATCH, SEQ), generator)
         found += [{**inputs, "decoder_input_ids": decoder} for inputs in found]
+    streams = codebook_streams(torch, config, params, generator)
+    if streams:  # last: only a model that refuses flat token ids gets them
+        found.append(streams)
     unique: list[dict[str, Any]] = []
     for inputs in found:
         if inputs and all(
