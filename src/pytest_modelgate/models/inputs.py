@@ -296,7 +296,7 @@ def time_series(
         found["past_observed_mask"] = torch.ones(shape)
     if "past_values_padding" in params:
         found["past_values_padding"] = torch.zeros(BATCH, length)
-    if "freq" in params:
+    if "freq" in params and params["freq"].default is not None:  # None: the model picks one
         found["freq"] = torch.zeros(BATCH, 1, dtype=torch.long)
     features = int(_get(config, "num_time_features", default=0))
     if "past_time_features" in params:
