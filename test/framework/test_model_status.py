@@ -134,6 +134,29 @@ def test_shrink_keeps_the_labels_of_a_classifier() -> None:
     assert shrunk["x"] == {"0": 1}
 
 
+def test_shrink_renumbers_per_layer_tables_and_keeps_other_numbered_tables() -> None:
+    shrunk = tiny.shrink(
+        {
+            "num_hidden_layers": 12,
+            "layer_types": ["sliding"] * 5 + ["full"] + ["sliding"] * 6,
+            # layer 5 (full) keeps its own window but not its own width; layer 7 is cut
+            "per_layer_config": {"05": {"sliding_window": None, "head_dim": 512}, "07": {"x": 1}},
+            "patch_to_query": {"1225": 128, "4900": 256},  # keyed by patch counts, not layers
+            "stem_channels": [3, 48, 96],
+        }
+    )
+    assert shrunk["layer_types"] == ["sliding", "full"]
+    assert shrunk["per_layer_config"] == {"01": {"sliding_window": None}}
+    assert shrunk["patch_to_query"] == {"1225": 128, "4900": 256}
+    assert shrunk["stem_channels"][0] == 3  # the image's channels stay three
+
+
+def test_kept_layers_takes_each_kind_then_the_first() -> None:
+    assert tiny.kept_layers(["a", "a", "b", "a"], 2) == [0, 2]
+    assert tiny.kept_layers(["a", "a", "a"], 2) == [0, 1]
+    assert tiny.kept_layers(["a", "b", "c"], 2) == [0, 1]
+
+
 def test_shrink_backbone_outputs_and_rope_sections() -> None:
     shrunk = tiny.shrink(
         {

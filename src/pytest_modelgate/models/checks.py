@@ -183,6 +183,10 @@ def shape_problem(head: str, model: Any, model_inputs: dict[str, Any], output: A
     choices = (inputs.BATCH, inputs.CHOICES)
     if head == "multiple-choice" and logits is not None and tuple(logits.shape) != choices:
         return f"logits shape {tuple(logits.shape)}, expected {choices}"
+    if head == "decision" and hasattr(output, "shape"):
+        scores = sum(inputs.DECISION_OPTIONS)
+        if tuple(output.shape) != (scores,):
+            return f"scores shape {tuple(output.shape)}, expected one per option ({scores},)"
     if head == "question-answering":
         start = getattr(output, "start_logits", None)
         if start is not None and start.shape[0] != inputs.BATCH:

@@ -34,6 +34,7 @@ _BIN_NAMES = (
     "feature_dim",
     "num_chroma",
     "feature_projection_input_dim",
+    "input_size",
 )
 _FEATURE_MASKS = (
     "input_features_mask",
@@ -41,6 +42,8 @@ _FEATURE_MASKS = (
     "input_features_attention_mask",
 )  # ids at the top of a vocabulary are where special tokens were moved
 _GRID_NAMES = ("grid_thw", "image_grid_thw")
+# A decision head's questions: one of each type (noul, score, choice), with these many options.
+DECISION_OPTIONS = (2, 3, 4)
 _LATENT_NAMES = ("hidden_states", "latents")
 _QUESTION_HEADS = ("question-answering", "multiple-choice")
 
@@ -114,7 +117,9 @@ def pixel_values(torch: Any, config: Any, head: str, generator: Any) -> Any:
     vision = _vision_config(config)
     channels = int(_get(vision, "num_channels", "in_channels", "in_chans", default=3))
     height, width = image_size(config)
-    if head == "video-classification" or _get(vision, "num_frames", default=None):
+    frames = _get(vision, "num_frames", default=None)
+    # A frame count makes a clip, except for an image classifier (Perceiver's config has both).
+    if head == "video-classification" or (frames and head != "image-classification"):
         return video_values(torch, config, generator)
     matcher = getattr(config, "keypoint_detector_config", None) is not None
     if head == "keypoint-matching" or matcher:  # a pair of images to match
@@ -246,6 +251,20 @@ def special_inputs(
     return found
 
 
+def masked_patches(torch: Any, config: Any, generator: Any) -> Any:
+    """``bool_masked_pos``: half the patches of the image (or of the clip's tubelets) masked."""
+    vision = _vision_config(config)
+    height, width = image_size(config)
+    patch = int(_get(vision, "patch_size", default=16))
+    count = (height // patch) * (width // patch)
+    frames = _get(vision, "num_frames", default=None)
+    if frames:
+        count *= int(frames) // int(_get(vision, "tubelet_size", default=1))
+    mask = torch.zeros(BATCH, count, dtype=torch.bool)
+    mask[:, torch.randperm(count, generator=generator)[: count // 2]] = True
+    return mask
+
+
 def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
     """Flattened patches of one image and its ``grid_thw``, as Qwen-VL style vision towers take."""
     vision = _vision_config(config)
@@ -260,6 +279,104 @@ def flat_patches(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
         ),
         "grid_thw": torch.tensor([[1, side, side]]),
     }
+
+
+def patch_sequence(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """One image as a sequence of flattened patches with its mask and ``(rows, columns)`` grid,
+    as SigLIP 2's variable-resolution vision tower takes it."""
+    vision = _vision_config(config)
+    patch = int(_get(vision, "patch_size", default=16))
+    channels = int(_get(vision, "num_channels", default=3))
+    height, width = image_size(config)
+    rows, columns = max(1, height // patch), max(1, width // patch)
+    count = rows * columns
+    return {
+        "pixel_values": torch.randn(BATCH, count, channels * patch * patch, generator=generator),
+        "pixel_attention_mask": torch.ones(BATCH, count, dtype=torch.long),
+        "spatial_shapes": torch.tensor([[rows, columns]] * BATCH),
+    }
+
+
+def robot_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], pixels: Any, generator: Any
+) -> dict[str, Any]:
+    """What a vision-language-action policy (PI0) reads besides the prompt: one camera image
+    with its camera mask, and the robot state with action noise and a denoising time, or (its
+    base model) the action embeddings they make, one per step of the action chunk plus one."""
+    chunk = int(_get(config, "chunk_size", default=SEQ))
+    found: dict[str, Any] = {
+        "pixel_values": pixels.unsqueeze(1),
+        "pixel_attention_mask": torch.ones(BATCH, 1, dtype=torch.bool),
+    }
+    if "state" in params:
+        states = int(_get(config, "max_state_dim", default=HIDDEN_FEATURES))
+        actions = int(_get(config, "max_action_dim", default=HIDDEN_FEATURES))
+        found["state"] = torch.randn(BATCH, states, generator=generator)
+        if "noise" in params:
+            found["noise"] = torch.randn(BATCH, chunk, actions, generator=generator)
+        if "timestep" in params:
+            found["timestep"] = torch.full((BATCH,), 0.5)
+    else:
+        expert = getattr(config, "dit_config", None) or config
+        width = int(_get(expert, "hidden_size", default=HIDDEN_FEATURES))
+        found["action_embeds"] = torch.randn(BATCH, chunk + 1, width, generator=generator)
+    return found
+
+
+def class_prompts(torch: Any, config: Any, generator: Any) -> dict[str, Any]:
+    """An open-vocabulary detector's prompts (OmDet-Turbo): ``CHOICES`` class names, flattened
+    over the batch with ``classes_structure`` counting them per image, and a task prompt."""
+    classes = BATCH * CHOICES
+    return {
+        "classes_input_ids": token_ids(torch, config, (classes, SEQ), generator),
+        "classes_attention_mask": torch.ones(classes, SEQ, dtype=torch.long),
+        "tasks_input_ids": token_ids(torch, config, (BATCH, SEQ), generator),
+        "tasks_attention_mask": torch.ones(BATCH, SEQ, dtype=torch.long),
+        "classes_structure": torch.full((BATCH,), CHOICES, dtype=torch.long),
+    }
+
+
+def numbered_patches(torch: Any, config: Any, generator: Any) -> Any:
+    """Pix2Struct's ``flattened_patches``: a 4 x 4 grid of patches, each row its 1-based row and
+    column number followed by the patch (``patch_embed_hidden_size`` values)."""
+    width = int(_get(_vision_config(config), "patch_embed_hidden_size", default=HIDDEN_FEATURES))
+    side = 4
+    rows = torch.arange(1, side + 1).repeat_interleave(side).float()
+    columns = torch.arange(1, side + 1).repeat(side).float()
+    patches = torch.randn(side * side, width, generator=generator)
+    grid = torch.cat([rows[:, None], columns[:, None], patches], dim=-1)
+    return grid.unsqueeze(0).expand(BATCH, -1, -1).contiguous()
+
+
+def tiled_image(torch: Any, config: Any, pixels: Any) -> dict[str, Any]:
+    """One image cut in the config's ``max_num_tiles`` tiles of ``pixels``' size, and the aspect
+    ratio (id 1: a single row of tiles, all valid) that Mllama's vision tower takes."""
+    tiles = int(_get(_vision_config(config), "max_num_tiles", default=1))
+    tiled = pixels.unsqueeze(1).unsqueeze(1).expand(-1, 1, tiles, -1, -1, -1).contiguous()
+    return {
+        "pixel_values": tiled,
+        "aspect_ratio_ids": torch.ones(BATCH, 1, dtype=torch.long),
+        "aspect_ratio_mask": torch.ones(BATCH, 1, tiles, dtype=torch.long),
+    }
+
+
+def codebook_streams(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Token ids of a text stream and ``num_codebooks`` audio codebook streams side by side,
+    ``(batch, seq, 1 + codebooks)``, as Kyutai's speech-to-text model reads them; empty for a
+    model whose config names no codebook vocabulary."""
+    codebooks = _get(config, "num_codebooks")
+    vocab = _get(config, "codebook_vocab_size")
+    if not ("input_ids" in params and isinstance(codebooks, int) and isinstance(vocab, int)):
+        return {}
+    text = token_ids(torch, config, (BATCH, SEQ), generator).unsqueeze(-1)
+    high = vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+    audio = torch.randint(0, high, (BATCH, SEQ, codebooks), generator=generator)
+    found = {"input_ids": torch.cat([text, audio], dim=-1)}
+    if "attention_mask" in params:
+        found["attention_mask"] = torch.ones(BATCH, SEQ, dtype=torch.long)
+    return found
 
 
 def with_query_tokens(config: Any, text: dict[str, Any]) -> dict[str, Any] | None:
@@ -323,6 +440,19 @@ def regions(
     return found
 
 
+def query_inputs(
+    torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
+) -> dict[str, Any]:
+    """Query embeddings for a Q-Former on its own (``query_embeds``), and the image features its
+    cross-attention reads (``encoder_hidden_states``, ``encoder_hidden_size`` wide)."""
+    hidden = int(_get(config, "hidden_size", default=HIDDEN_FEATURES))
+    found = {"query_embeds": torch.randn(BATCH, REGIONS, hidden, generator=generator)}
+    if "encoder_hidden_states" in params:
+        width = int(_get(config, "encoder_hidden_size", default=hidden))
+        found["encoder_hidden_states"] = torch.randn(BATCH, SEQ, width, generator=generator)
+    return found
+
+
 def patch_tower_inputs(
     torch: Any, config: Any, params: dict[str, inspect.Parameter], grid: str, generator: Any
 ) -> dict[str, Any]:
@@ -334,6 +464,17 @@ def patch_tower_inputs(
         merge = int(_get(_vision_config(config), "spatial_merge_size", default=2))
         found["merge_sizes"] = torch.tensor([merge])
     return found
+
+
+def decision_questions(torch: Any) -> dict[str, Any]:
+    """The questions of one prompt for a decision head: the position after each question's mark
+    token, its number of options and its type, a question of each type."""
+    count = len(DECISION_OPTIONS)
+    return {
+        "marks": torch.tensor([[SEQ - count + 1 + i for i in range(count)]]),
+        "num_options": torch.tensor([list(DECISION_OPTIONS)]),
+        "question_type_ids": torch.arange(count).unsqueeze(0),
+    }
 
 
 def patch_layouts(config: Any, tower: dict[str, Any]) -> list[dict[str, Any]]:
@@ -385,6 +526,36 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         query_text = with_query_tokens(config, text)
         if query_text is not None:  # BLIP-2 style: the image's query tokens lead the text
             media.insert(0, {**query_text, "pixel_values": pixels})
+        if "image_attention_mask" in params and "input_ids" in params:
+            # IDEFICS style: images in their own dimension, a mask of which each token sees
+            seen = torch.ones(BATCH, SEQ, 1, dtype=torch.long)
+            media.append({"pixel_values": pixels.unsqueeze(1), "image_attention_mask": seen})
+        slots = getattr(config, "latent_query_num", None)
+        if "image_embeds_position_mask" in params and isinstance(slots, int) and slots < SEQ:
+            # Kosmos-2 style: the image's latent queries fill the text positions after the first
+            where = torch.zeros(BATCH, SEQ, dtype=torch.long)
+            where[:, 1 : 1 + slots] = 1
+            media.insert(0, {"pixel_values": pixels, "image_embeds_position_mask": where})
+        if "spatial_shapes" in params and "pixel_attention_mask" in params:
+            media.append(patch_sequence(torch, config, generator))
+        if "aspect_ratio_ids" in params and "input_ids" not in params:
+            media.append(tiled_image(torch, config, pixels))
+    if "pixel_values" in params and ("state" in params or "action_embeds" in params):
+        media.append(robot_inputs(torch, config, params, pixels, generator))
+    if "classes_input_ids" in params and "tasks_input_ids" in params and "pixel_values" in params:
+        media.append({**class_prompts(torch, config, generator), "pixel_values": pixels})
+    if "flattened_patches" in params and "input_ids" not in params:  # kosmos-2.5 keeps its text
+        media.append({"flattened_patches": numbered_patches(torch, config, generator)})
+    if "task_inputs" in params:  # OneFormer: the tokenised task prompt goes with the image
+        length = int(_get(config, "task_seq_len", default=SEQ))
+        vocab = int(_get(config, "text_encoder_vocab_size", default=_RESERVED_TOP))
+        task = torch.randint(0, vocab, (BATCH, length), generator=generator)
+        media = [{**extra, "task_inputs": task} for extra in media]
+    required = params.get("bool_masked_pos")
+    if required is not None and required.default is inspect.Parameter.empty and media:
+        # Masked-patch pretraining heads that cannot run without a mask (VideoMAE).
+        mask = masked_patches(torch, config, generator)
+        media = [{**extra, "bool_masked_pos": mask} for extra in media]
     if "pixel_values_videos" in params:
         media.append({"pixel_values_videos": video_values(torch, config, generator)})
     if "input_values" in params:
@@ -406,6 +577,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if "input_values" in params and "input_features" in params:
         spectra = [found for found in media if "input_features" in found]
         media.extend(with_waveform(torch, config, spectrum, generator) for spectrum in spectra)
+    if {"marks", "num_options", "question_type_ids"} <= params.keys():
+        text.update(decision_questions(torch))
     if "past_values" in params:
         media.append(time_series(torch, config, params, generator))
     special = special_inputs(torch, config, params, generator)
@@ -418,6 +591,8 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         tower = patch_tower_inputs(torch, config, params, grid, generator)
         media.append(tower)
         media.extend(patch_layouts(config, tower))
+    if "query_embeds" in params:
+        media.append(query_inputs(torch, config, params, generator))
     main = getattr(model, "main_input_name", "input_ids")
     mains = [main] if isinstance(main, str) else list(main)  # some models name several
     found: list[dict[str, Any]] = []
@@ -425,14 +600,34 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
         found.append({**text, **extra})
     if text:
         found.append(text)
-        # Boxes for text-only models (layout models that also take images are not covered),
-        # after the text alone, so a model that runs without boxes keeps its inputs.
+        # Boxes after the text alone, so a model that runs without boxes keeps its inputs.
         boxes = regions(torch, config, params, generator) if not media else {}
         if boxes:
             found.append({**text, **boxes})
     for extra in media:
         if any(name in extra for name in mains):
             found.append(extra)
+    if text and media:
+        # A layout model that also takes an image (UDOP) gets boxes with it, after all else.
+        boxes = regions(torch, config, params, generator)
+        if boxes:
+            found.extend({**text, **boxes, **extra} for extra in media)
+    if "pixel_values" in params and pixels.dim() == 4:
+        # Last resort for a matcher whose head does not say so: a pair of images.
+        second = torch.randn(pixels.shape, generator=generator)
+        found.append({"pixel_values": torch.stack([pixels, second], dim=1)})
+    if "inputs" in params and not found:
+        # Perceiver without a preprocessor: inputs already embedded, ``d_model`` wide.
+        width = int(_get(config, "d_model", "hidden_size", default=HIDDEN_FEATURES))
+        found.append({"inputs": torch.randn(BATCH, SEQ, width, generator=generator)})
+    if "decoder_input_ids" in params and "decoder_input_ids" not in text:
+        # Last resort for a model that is no encoder-decoder but still wants decoder ids (BLIP's
+        # question answering): every set again with them, after the sets without.
+        decoder = token_ids(torch, config, (BATCH, SEQ), generator)
+        found += [{**inputs, "decoder_input_ids": decoder} for inputs in found]
+    streams = codebook_streams(torch, config, params, generator)
+    if streams:  # last: only a model that refuses flat token ids gets them
+        found.append(streams)
     unique: list[dict[str, Any]] = []
     for inputs in found:
         if inputs and all(

@@ -199,16 +199,15 @@ def shrink(values: Mapping[str, Any], *, hard: bool = False) -> dict[str, Any]:
     for key in _KV_HEAD_KEYS & out.keys():
         if isinstance(out[key], int) and isinstance(heads, int):
             out[key] = max(1, math.gcd(min(out[key], heads), heads))
+    types = values.get("layer_types")
+    kept = list(range(LAYERS))
+    if isinstance(types, list) and len(types) in layer_counts:
+        kept = kept_layers(types, LAYERS)
     for key, value in out.items():
         if isinstance(value, list) and len(value) in layer_counts and key not in _LIST_DIM_KEYS:
             out[key] = per_layer(value, LAYERS)
-        elif (
-            key not in _LABEL_KEYS
-            and isinstance(value, dict)
-            and value
-            and all(_is_index(k) for k in value)
-        ):
-            out[key] = {k: v for k, v in value.items() if int(k) < LAYERS}
+        elif key not in _LABEL_KEYS and _is_layer_table(value, layer_counts):
+            out[key] = per_layer_table(value, kept, hard)
     _fit_backbone_outputs(out)
     _fit_rope_sections(out)
     return out
@@ -225,20 +224,53 @@ def _fill_missing(out: dict[str, Any]) -> None:
 
 
 def per_layer(value: list[Any], count: int) -> list[Any]:
-    """The first ``count`` entries of a per-layer list, keeping each kind of layer it has.
+    """The entries of a per-layer list that ``kept_layers`` keeps.
 
     ``["linear", "linear", "linear", "full"] -> ["linear", "full"]``: a hybrid model keeps
     both kinds of layer when it shrinks to two.
     """
-    kept: list[Any] = []
-    for item in value:
-        if item not in kept and len(kept) < count:
-            kept.append(item)
-    for item in value:
+    return [value[i] for i in kept_layers(value, count)]
+
+
+def kept_layers(value: list[Any], count: int) -> list[int]:
+    """The indices, in order, of the ``count`` layers a per-layer list shrinks to: the first
+    layer of each kind, then the first layers not yet kept."""
+    kept: list[int] = []
+    kinds: list[Any] = []
+    for index, item in enumerate(value):
+        if item not in kinds and len(kept) < count:
+            kinds.append(item)
+            kept.append(index)
+    for index in range(len(value)):
         if len(kept) >= count:
             break
-        kept.append(item)
-    return kept
+        if index not in kept:
+            kept.append(index)
+    return sorted(kept)
+
+
+def per_layer_table(table: Mapping[Any, Any], kept: list[int], hard: bool) -> dict[Any, Any]:
+    """A table keyed by layer index (``{"05": {"sliding_window": None}}``) for the kept layers,
+    renumbered in the keys' own format. Sizes a layer sets for itself are dropped, so that the
+    layer takes the tiny config's (and its overrides'), as the other layers do."""
+    out: dict[Any, Any] = {}
+    for key, entry in table.items():
+        if int(key) not in kept:
+            continue
+        if isinstance(entry, dict):
+            entry = {k: v for k, v in entry.items() if _shrink_value(k, v, hard) == v}
+            if not entry:
+                continue
+        new = kept.index(int(key))
+        out[str(new).zfill(len(key)) if isinstance(key, str) else new] = entry
+    return out
+
+
+def _is_layer_table(value: object, layer_counts: set[int]) -> bool:
+    """A dict keyed by the indices of the config's layers (not, say, by patch counts)."""
+    if not (isinstance(value, dict) and value and layer_counts):
+        return False
+    return all(_is_index(k) and int(k) < max(layer_counts) for k in value)
 
 
 def _is_index(key: object) -> bool:
@@ -365,7 +397,7 @@ def _shrink_int_list(key: str, value: list[int]) -> list[int]:
         if top <= 2 * HIDDEN:
             return value
         factor = top // (2 * HIDDEN)
-        return [max(4, v // factor) for v in value]
+        return [max(min(v, 4), v // factor) for v in value]  # 3 input channels stay 3
     return value
 
 
@@ -475,7 +507,7 @@ def _instantiate(model_type: str, head: str, class_name: str, *, hard: bool) -> 
     config = tiny_config(model_type, head, hard=hard)
     model = None
     first_error: Exception | None = None
-    for candidate in _configs_for(config):
+    for candidate in _configs_for(config, cls):
         torch.manual_seed(SEED)
         try:
             model = cls(candidate)
@@ -489,17 +521,38 @@ def _instantiate(model_type: str, head: str, class_name: str, *, hard: bool) -> 
     return model, sum(p.numel() for p in model.parameters())
 
 
-def _configs_for(config: Any) -> list[Any]:
-    """The config, then its text or decoder part: some heads of a composite model type (a
-    causal LM of a vision-language type, say) are built from the sub-config, as the auto
-    classes do."""
+def _configs_for(config: Any, cls: Any) -> list[Any]:
+    """The config, then its text, decoder or vision part: some heads of a composite model type
+    (a causal LM or the vision tower of a vision-language type, say) are built from the
+    sub-config, as the auto classes do. A head with a config class of its own that reads a
+    model of this type (a decision head) gets that config with the tiny one as its
+    ``text_config``."""
     found = [config]
     try:
         text = config.get_text_config()
     except ValueError:  # several text sub-configs: the candidates below name them
         text = None
-    subs = (text, getattr(config, "text_config", None), getattr(config, "decoder", None))
+    subs = (
+        text,
+        getattr(config, "text_config", None),
+        getattr(config, "decoder", None),
+        getattr(config, "vision_config", None),
+    )
     for sub in subs:
         if sub is not None and hasattr(sub, "to_dict") and all(sub is not c for c in found):
             found.append(sub)
-    return found
+    wrapped = _as_text_config_of(getattr(cls, "config_class", None), config)
+    return found if wrapped is None else [*found, wrapped]
+
+
+def _as_text_config_of(wrapper: Any, config: Any) -> Any:
+    """``wrapper(text_config=config)`` when ``wrapper`` is another config class that takes a
+    model's config as its ``text_config``; None otherwise."""
+    if wrapper is None or isinstance(config, wrapper):
+        return None
+    if "text_config" not in getattr(wrapper, "sub_configs", {}):
+        return None
+    values: dict[str, Any] = {"text_config": config.to_dict()}
+    if "hidden_size" in getattr(wrapper, "__dataclass_fields__", {}):
+        values["hidden_size"] = config.get_text_config().hidden_size
+    return wrapper(**values)
