@@ -461,16 +461,23 @@ def decision_questions(torch: Any) -> dict[str, Any]:
     }
 
 
-def patch_layouts(config: Any, tower: dict[str, Any]) -> list[dict[str, Any]]:
-    """The tower's flattened patches unflattened, channels first (Kimi K2.5) or last (Inkling 2),
-    for towers that embed patches with a convolution or regroup them by merge windows."""
+def patch_layouts(config: Any, tower: dict[str, Any], grid: str) -> list[dict[str, Any]]:
+    """The tower's flattened patches unflattened: each patch channels first (Kimi K2.5, whose
+    patch embedding is a convolution), or one block of merge x merge patches per merged token,
+    channels last, with the grid counted in merged tokens (Inkling 2)."""
     vision = _vision_config(config)
     patch = int(_get(vision, "patch_size", default=14))
+    merge = int(_get(vision, "spatial_merge_size", default=1))
     flat = tower["pixel_values"]
     if flat.shape[-1] % (patch * patch):
         return []
-    first = flat.reshape(flat.shape[0], -1, patch, patch)
-    return [{**tower, "pixel_values": first}, {**tower, "pixel_values": first.permute(0, 2, 3, 1)}]
+    layouts = [{**tower, "pixel_values": flat.reshape(flat.shape[0], -1, patch, patch)}]
+    if merge > 1 and flat.shape[0] % (merge * merge) == 0:
+        side = patch * merge
+        blocks = flat.reshape(flat.shape[0] // (merge * merge), side, side, -1)
+        merged = tower[grid] // tower[grid].new_tensor([1, merge, merge])
+        layouts.append({**tower, "pixel_values": blocks, grid: merged})
+    return layouts
 
 
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
@@ -574,7 +581,7 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if grid and "pixel_values" in params and "input_ids" not in params:
         tower = patch_tower_inputs(torch, config, params, grid, generator)
         media.append(tower)
-        media.extend(patch_layouts(config, tower))
+        media.extend(patch_layouts(config, tower, grid))
     if "query_embeds" in params:
         media.append(query_inputs(torch, config, params, generator))
     main = getattr(model, "main_input_name", "input_ids")
