@@ -184,10 +184,9 @@ def special_inputs(
     torch: Any, config: Any, params: dict[str, inspect.Parameter], generator: Any
 ) -> dict[str, Any]:
     """Inputs some models name their own way, made from the config's sizes: a mel spectrogram as
-    ``audio_mel`` (Gemma 3n), learned queries and the features they read (a bare Q-Former),
-    embeddings instead of ids, a draft model's noise and context, variable-size patches with
-    their shapes (SigLIP 2), trajectories (Decision Transformer), prompt images and masks
-    (SegGPT)."""
+    ``audio_mel`` (Gemma 3n), embeddings instead of ids, a draft model's noise and context,
+    patches with their positions (Gemma 4) or grid (MiniCPM-V), trajectories (Decision
+    Transformer), prompt images and masks (SegGPT)."""
     text = _text_config(config)
     hidden = int(_get(text, "hidden_size", "d_model", default=HIDDEN_FEATURES))
     found: dict[str, Any] = {}
@@ -195,10 +194,6 @@ def special_inputs(
         bins = int(_get(config, "input_feat_size", default=feature_bins(config)[0]))
         found["audio_mel"] = torch.randn(BATCH, FRAMES, bins, generator=generator)
         found["audio_mel_mask"] = torch.zeros(BATCH, FRAMES, dtype=torch.bool)  # True: padding
-    if "query_embeds" in params and "encoder_hidden_states" in params:
-        width = int(_get(config, "encoder_hidden_size", default=hidden))
-        found["query_embeds"] = torch.randn(BATCH, REGIONS, hidden, generator=generator)
-        found["encoder_hidden_states"] = torch.randn(BATCH, SEQ, width, generator=generator)
     if "noise_embeds" in params and "context_hidden_states" in params:
         block = int(_get(config, "block_size", default=SEQ))
         layers = len(_get(config, "target_layer_ids", default=[0]))
@@ -207,17 +202,6 @@ def special_inputs(
         found["context_hidden_states"] = context
     elif "inputs_embeds" in params and "input_ids" not in params and not found:
         found["inputs_embeds"] = torch.randn(BATCH, SEQ, hidden, generator=generator)
-    if "spatial_shapes" in params and "pixel_values" in params:
-        vision = _vision_config(config)
-        patch = int(_get(vision, "patch_size", default=16))
-        channels = int(_get(vision, "num_channels", default=3))
-        side = 4
-        found["pixel_values"] = torch.randn(
-            BATCH, side * side, channels * patch * patch, generator=generator
-        )
-        found["spatial_shapes"] = torch.tensor([[side, side]] * BATCH)
-        if "pixel_attention_mask" in params:
-            found["pixel_attention_mask"] = torch.ones(BATCH, side * side, dtype=torch.long)
     if "pixel_position_ids" in params and "pixel_values" in params:  # Gemma 4's patches
         vision = _vision_config(config)
         patch = int(_get(vision, "patch_size", default=16))
@@ -413,7 +397,7 @@ def time_series(
         found["past_observed_mask"] = torch.ones(shape)
     if "past_values_padding" in params:
         found["past_values_padding"] = torch.zeros(BATCH, length)
-    if "freq" in params:
+    if "freq" in params and params["freq"].default is not None:  # None: the model picks one
         found["freq"] = torch.zeros(BATCH, 1, dtype=torch.long)
     features = int(_get(config, "num_time_features", default=0))
     if "past_time_features" in params:
@@ -477,16 +461,23 @@ def decision_questions(torch: Any) -> dict[str, Any]:
     }
 
 
-def patch_layouts(config: Any, tower: dict[str, Any]) -> list[dict[str, Any]]:
-    """The tower's flattened patches unflattened, channels first (Kimi K2.5) or last (Inkling 2),
-    for towers that embed patches with a convolution or regroup them by merge windows."""
+def patch_layouts(config: Any, tower: dict[str, Any], grid: str) -> list[dict[str, Any]]:
+    """The tower's flattened patches unflattened: each patch channels first (Kimi K2.5, whose
+    patch embedding is a convolution), or one block of merge x merge patches per merged token,
+    channels last, with the grid counted in merged tokens (Inkling 2)."""
     vision = _vision_config(config)
     patch = int(_get(vision, "patch_size", default=14))
+    merge = int(_get(vision, "spatial_merge_size", default=1))
     flat = tower["pixel_values"]
     if flat.shape[-1] % (patch * patch):
         return []
-    first = flat.reshape(flat.shape[0], -1, patch, patch)
-    return [{**tower, "pixel_values": first}, {**tower, "pixel_values": first.permute(0, 2, 3, 1)}]
+    layouts = [{**tower, "pixel_values": flat.reshape(flat.shape[0], -1, patch, patch)}]
+    if merge > 1 and flat.shape[0] % (merge * merge) == 0:
+        side = patch * merge
+        blocks = flat.reshape(flat.shape[0] // (merge * merge), side, side, -1)
+        merged = tower[grid] // tower[grid].new_tensor([1, merge, merge])
+        layouts.append({**tower, "pixel_values": blocks, grid: merged})
+    return layouts
 
 
 def candidates(model: Any, head: str) -> list[dict[str, Any]]:
@@ -590,7 +581,7 @@ def candidates(model: Any, head: str) -> list[dict[str, Any]]:
     if grid and "pixel_values" in params and "input_ids" not in params:
         tower = patch_tower_inputs(torch, config, params, grid, generator)
         media.append(tower)
-        media.extend(patch_layouts(config, tower))
+        media.extend(patch_layouts(config, tower, grid))
     if "query_embeds" in params:
         media.append(query_inputs(torch, config, params, generator))
     main = getattr(model, "main_input_name", "input_ids")
