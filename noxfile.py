@@ -22,7 +22,14 @@ COVERAGE_SAMPLE = (
     " or kosmos-2-base or jev-decision or udop-base or idefics-base or pix2struct-base"
     " or siglip2-base or mllama-base or informer-base or layoutlm-base or qwen2_vl-base"
     " or mimi-base or dia-base or blip-2-base or pi0-base or omdet-turbo-base"
-    " or oneformer-base or videomae-pretraining or univnet-base"
+    " or oneformer-base or videomae-pretraining or univnet-base or clap-base or xcodec2-base"
+    " or gemma3n_audio-base or decision_transformer-base or seggpt-base or gemma4_vision-base"
+    " or minicpm_ocr_vision-base or kimi_k25_vision-base or inkling2_vision-base"
+    " or kyutai_speech_to_text-base or vibevoice_acoustic_tokenizer_decoder-base"
+    " or perceiver-base or efficientloftr-base or blip-visual-question-answering"
+    " or blip_2_qformer-base or speecht5-base or audio-spectrogram-transformer-base"
+    " or splinter-pretraining or musicgen-text-to-waveform or qwen3_asr_encoder-base"
+    " or fun_asr_nano-base or muse_glimmer_assistant-base or fastspeech2_conformer-base"
 )
 COVERAGE_FAIL_UNDER = "90"
 
