@@ -12,7 +12,7 @@ import importlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -521,12 +521,12 @@ def _instantiate(model_type: str, head: str, class_name: str, *, hard: bool) -> 
     return model, sum(p.numel() for p in model.parameters())
 
 
-def _configs_for(config: Any, cls: Any) -> list[Any]:
+def _configs_for(config: Any, cls: Any) -> Iterator[Any]:
     """The config, then its text, decoder or vision part: some heads of a composite model type
     (a causal LM or the vision tower of a vision-language type, say) are built from the
     sub-config, as the auto classes do. A head with a config class of its own that reads a
     model of this type (a decision head) gets that config with the tiny one as its
-    ``text_config``."""
+    ``text_config``; that one is made only when all the others fail to build."""
     found = [config]
     try:
         text = config.get_text_config()
@@ -541,8 +541,10 @@ def _configs_for(config: Any, cls: Any) -> list[Any]:
     for sub in subs:
         if sub is not None and hasattr(sub, "to_dict") and all(sub is not c for c in found):
             found.append(sub)
+    yield from found
     wrapped = _as_text_config_of(getattr(cls, "config_class", None), config)
-    return found if wrapped is None else [*found, wrapped]
+    if wrapped is not None:
+        yield wrapped
 
 
 def _as_text_config_of(wrapper: Any, config: Any) -> Any:
