@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate import baselines
-from pytest_modelgate.measure import Stats
+from pytest_modelgate.baselines import store as baselines
+from pytest_modelgate.baselines.measure import Stats
 
 TESTS = 40
 SLOWED = ("model_07", "model_23")

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from pytest_modelgate.compat import ModelTestUtils, PerformanceTestUtils
-    from pytest_modelgate.engine import PerformanceRegressionWarning
+    from pytest_modelgate.baselines.fixtures import ModelTestUtils, PerformanceTestUtils
+    from pytest_modelgate.baselines.plugin import PerformanceRegressionWarning
 
 _LAZY = {
-    "ModelTestUtils": "pytest_modelgate.compat",
-    "PerformanceTestUtils": "pytest_modelgate.compat",
-    "PerformanceRegressionWarning": "pytest_modelgate.engine",
+    "ModelTestUtils": "pytest_modelgate.baselines.fixtures",
+    "PerformanceTestUtils": "pytest_modelgate.baselines.fixtures",
+    "PerformanceRegressionWarning": "pytest_modelgate.baselines.plugin",
 }
 
 __all__ = [

@@ -7,7 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pytest_modelgate import __version__, baselines_cli
+from pytest_modelgate import __version__
+from pytest_modelgate.baselines import cli as baselines_cli
 from pytest_modelgate.convert import cli as convert_cli
 from pytest_modelgate.models import catalog_cli
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate import engine, gating, hardware
-from pytest_modelgate.compat import config_fixture, model_benchmark
+from pytest_modelgate import gating, hardware
+from pytest_modelgate.baselines import plugin as engine
+from pytest_modelgate.baselines.fixtures import config_fixture, model_benchmark
 from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
     DEFAULT_TOLERANCE,

@@ -13,7 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_modelgate import baselines, schema
+from pytest_modelgate.baselines import schema
+from pytest_modelgate.baselines import store as baselines
 
 
 def entry(mean: float = 0.01, **extra: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate import baselines
+from pytest_modelgate.baselines import store as baselines
 from pytest_modelgate.cli import main
 
 SEED = """{

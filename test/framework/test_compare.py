@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pytest_modelgate import compare
-from pytest_modelgate.compare import Rule, mann_whitney_greater
+from pytest_modelgate.baselines import compare
+from pytest_modelgate.baselines.compare import Rule, mann_whitney_greater
 
 FINGERPRINT = {"machine": "cpu-a", "threads": 1, "workers": 2, "python": "3.11"}
 FIELDS = ("machine", "threads", "workers", "python")

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from pytest_modelgate import ModelTestUtils, measure
-from pytest_modelgate.measure import MeasurementError, check_positive, check_stats
+from pytest_modelgate import ModelTestUtils
+from pytest_modelgate.baselines import measure
+from pytest_modelgate.baselines.measure import MeasurementError, check_positive, check_stats
 
 
 def busy(loops: int = 20_000) -> int:

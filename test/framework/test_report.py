@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_modelgate import compare, report
+from pytest_modelgate.baselines import compare, report
 
 
 def result(model: str, verdict: str, change: float = 0.0) -> compare.Result:

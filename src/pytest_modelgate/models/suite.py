@@ -28,7 +28,7 @@ WARNING_FILTERS = (
     "ignore:Using padding='same' with even kernel lengths:UserWarning",
     # A regression warns (the design's default) even where a project turns warnings into errors;
     # --fail-on-regression is the way to fail on it.
-    "default::pytest_modelgate.engine.PerformanceRegressionWarning",
+    "default::pytest_modelgate.baselines.plugin.PerformanceRegressionWarning",
 )
 
 

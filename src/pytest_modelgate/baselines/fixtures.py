@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from pytest_modelgate import baselines, compare, engine
-from pytest_modelgate.measure import measure
+from pytest_modelgate.baselines import compare, store
+from pytest_modelgate.baselines import plugin as engine
+from pytest_modelgate.baselines.measure import measure
 from pytest_modelgate.settings import Settings
 
 STANDALONE_DIR = Path("baselines")
@@ -125,7 +126,7 @@ def _standalone(
     )
     engine.warn_if_regressed(outcome.result, update, stacklevel=3)
     if update:
-        baselines.save(folder, outcome.record["device"], {model: outcome.record["entry"]})
+        store.save(folder, outcome.record["device"], {model: outcome.record["entry"]})
     return outcome.result
 
 

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from pytest_modelgate import baselines, compare, hardware, report
-from pytest_modelgate.measure import check_stats
+from pytest_modelgate import hardware
+from pytest_modelgate.baselines import compare, report, store
+from pytest_modelgate.baselines.measure import check_stats
 from pytest_modelgate.settings import Settings, parse_tolerance
 
 REPORT_ATTR = "modelgate_baselines"
@@ -80,16 +81,16 @@ class Store:
     """Baseline files read by this process, one per device family, each read at most once."""
 
     folder: Path
-    loaded: dict[str, tuple[dict[str, baselines.Entry], str | None]] = field(default_factory=dict)
+    loaded: dict[str, tuple[dict[str, store.Entry], str | None]] = field(default_factory=dict)
 
-    def lookup(self, device: str, model: str) -> tuple[baselines.Entry | None, str | None]:
+    def lookup(self, device: str, model: str) -> tuple[store.Entry | None, str | None]:
         """The baseline of ``model`` on ``device`` and the file's problem (None when usable)."""
-        family = baselines.device_family(device)
+        family = store.device_family(device)
         if family not in self.loaded:
             try:
-                path = baselines.file_for(self.folder, family)
-                self.loaded[family] = (baselines.load(path), None)
-            except baselines.BaselineFileError as trouble:
+                path = store.file_for(self.folder, family)
+                self.loaded[family] = (store.load(path), None)
+            except store.BaselineFileError as trouble:
                 self.loaded[family] = ({}, str(trouble))
         entries, problem = self.loaded[family]
         return entries.get(model), problem
@@ -104,7 +105,7 @@ class Outcome:
 
 
 def check(
-    store: Store,
+    files: Store,
     model: str,
     stats: Mapping[str, Any],
     *,
@@ -117,8 +118,8 @@ def check(
     """Compare ``stats`` with the stored baseline; refuses bad stats before anything else."""
     check_stats(stats)
     threads = int(stats.get("threads") or hardware.current_threads(None))
-    fingerprint = baselines.fingerprint(device, threads, workers)
-    baseline, load_error = store.lookup(device, model)
+    fingerprint = store.fingerprint(device, threads, workers)
+    baseline, load_error = files.lookup(device, model)
     result = compare.compare(
         model,
         device,
@@ -126,18 +127,18 @@ def check(
         baseline,
         rule,
         fingerprint=fingerprint,
-        fingerprint_fields=baselines.COMPARED_FIELDS,
+        fingerprint_fields=store.COMPARED_FIELDS,
         load_error=load_error,
         test=test,
     )
     if update:
         result = dataclasses.replace(result, updated=True)
-    entry = baselines.make_entry(
-        stats, device=device, test=test, fingerprint=fingerprint, when=baselines.timestamp()
+    entry = store.make_entry(
+        stats, device=device, test=test, fingerprint=fingerprint, when=store.timestamp()
     )
     record = {
         "model": model,
-        "device": baselines.device_family(device),
+        "device": store.device_family(device),
         "entry": entry,
         "result": result.as_dict(),
         "update": update,
@@ -168,7 +169,7 @@ class BaselinePlugin:
         self.store = Store(settings.baselines_dir)
         self.records: list[dict[str, Any]] = []
         self.messages: list[str] = []
-        self.saved: list[baselines.SaveResult] = []
+        self.saved: list[store.SaveResult] = []
 
     # -- in the test ---------------------------------------------------------------------------
 
@@ -233,7 +234,7 @@ class BaselinePlugin:
 
     def _write_updates(self) -> bool:
         """Write this run's updates, one locked save per device file; True when one failed."""
-        updates: dict[str, dict[str, baselines.Entry]] = {}
+        updates: dict[str, dict[str, store.Entry]] = {}
         tests: dict[tuple[str, str], set[str]] = {}
         for record in self.records:
             if record["load_error"]:
@@ -251,8 +252,8 @@ class BaselinePlugin:
         failed = False
         for device, entries in sorted(updates.items()):
             try:
-                self.saved.append(baselines.save(self.settings.baselines_dir, device, entries))
-            except baselines.BaselineFileError as error:
+                self.saved.append(store.save(self.settings.baselines_dir, device, entries))
+            except store.BaselineFileError as error:
                 self.messages.append(f"baselines not updated: {error}")
                 failed = True
         self.messages = list(dict.fromkeys(self.messages))

@@ -44,7 +44,7 @@ class UnsupportedSchema(ValueError):
 @cache
 def shipped_schema() -> dict[str, Any]:
     """The baseline file schema shipped in the package."""
-    text = resources.files("pytest_modelgate").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    text = resources.files(__package__).joinpath(SCHEMA_RESOURCE).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

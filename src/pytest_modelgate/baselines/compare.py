@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pytest_modelgate.measure import normalised_of
+from pytest_modelgate.baselines.measure import normalised_of
 
 OK = "ok"
 REGRESSION = "regression"

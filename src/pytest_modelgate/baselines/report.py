@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate.compare import MEMORY, TIME, VERDICTS, MetricResult, Result
+from pytest_modelgate.baselines.compare import MEMORY, TIME, VERDICTS, MetricResult, Result
 
 HEADER = ("model", "device", "metric", "baseline", "current", "change", "verdict")
 

@@ -27,8 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate import schema
-from pytest_modelgate.measure import normalised_of
+from pytest_modelgate.baselines import schema
+from pytest_modelgate.baselines.measure import normalised_of
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 60.0

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pytest_modelgate import baselines
+from pytest_modelgate.baselines import store
 
 DEVICE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -29,7 +29,7 @@ DEVICE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 class Converted:
     """What one seed file gives: entries per device, and (key, reason) for what it skips."""
 
-    entries: Mapping[str, Mapping[str, baselines.Entry]]
+    entries: Mapping[str, Mapping[str, store.Entry]]
     skipped: tuple[tuple[str, str], ...]
 
 
@@ -50,16 +50,16 @@ def _timestamp(value: object) -> str | None:
     return None
 
 
-def convert_entry(key: str, raw: object) -> tuple[str, str, baselines.Entry] | str:
+def convert_entry(key: str, raw: object) -> tuple[str, str, store.Entry] | str:
     """(model, device, entry) for one seed entry, or the reason it cannot be taken."""
     if not isinstance(raw, dict):
         return f"expected an object, got {type(raw).__name__}"
     device = raw.get("device")
     if device is None and "_" in key:
         device = key.rsplit("_", 1)[1]
-    if not isinstance(device, str) or not DEVICE_PATTERN.match(baselines.device_family(device)):
+    if not isinstance(device, str) or not DEVICE_PATTERN.match(store.device_family(device)):
         return f"no usable device (got {device!r})"
-    family = baselines.device_family(device)
+    family = store.device_family(device)
     model = key[: -len(device) - 1] if key.endswith(f"_{device}") else key
     if not model:
         return "no model name"
@@ -69,7 +69,7 @@ def convert_entry(key: str, raw: object) -> tuple[str, str, baselines.Entry] | s
     when = _timestamp(raw.get("timestamp"))
     if when is None:
         return f"no usable timestamp (got {raw.get('timestamp')!r})"
-    entry: baselines.Entry = {
+    entry: store.Entry = {
         "device": family,
         "timestamp": when,
         "source": "imported",
@@ -89,7 +89,7 @@ def convert(document: object) -> Converted:
         raise ValueError(
             f"expected a JSON object of MODEL_DEVICE keys, got {type(document).__name__}"
         )
-    entries: dict[str, dict[str, baselines.Entry]] = {}
+    entries: dict[str, dict[str, store.Entry]] = {}
     skipped: list[tuple[str, str]] = []
     for key in sorted(document):
         converted = convert_entry(key, document[key])
@@ -117,14 +117,14 @@ def run_import(args: argparse.Namespace) -> int:
     status = 0
     for device, entries in sorted(converted.entries.items()):
         try:
-            existing = baselines.load(baselines.file_for(folder, device))
+            existing = store.load(store.file_for(folder, device))
             take = {m: e for m, e in entries.items() if args.replace or m not in existing}
             for model in sorted(set(entries) - set(take)):
                 skipped.append(
                     (f"{model}_{device}", "already in the store (--replace to overwrite)")
                 )
-            result = baselines.save(folder, device, take) if take else None
-        except baselines.BaselineFileError as error:
+            result = store.save(folder, device, take) if take else None
+        except store.BaselineFileError as error:
             print(f"modelgate baselines import: {error}", file=sys.stderr)
             status = 1
             continue
@@ -138,24 +138,24 @@ def run_import(args: argparse.Namespace) -> int:
     return status
 
 
-def newest(entries: Iterable[baselines.Entry]) -> baselines.Entry:
+def newest(entries: Iterable[store.Entry]) -> store.Entry:
     """Of several measurements of one model, the one taken last (ISO timestamps sort)."""
     return max(entries, key=lambda entry: str(entry.get("timestamp", "")))
 
 
-def gather(stores: Iterable[Path]) -> tuple[dict[str, dict[str, baselines.Entry]], list[str]]:
+def gather(stores: Iterable[Path]) -> tuple[dict[str, dict[str, store.Entry]], list[str]]:
     """Entries per device family from the ``*.json`` files of several stores, the newest
     measurement of a model winning, and the problems of the files that could not be read."""
-    found: dict[str, dict[str, list[baselines.Entry]]] = {}
+    found: dict[str, dict[str, list[store.Entry]]] = {}
     problems: list[str] = []
-    for store in stores:
-        files = sorted(store.glob("*.json")) if store.is_dir() else []
+    for folder in stores:
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
         if not files:
-            problems.append(f"{store}: no baseline files (*.json) found")
+            problems.append(f"{folder}: no baseline files (*.json) found")
         for path in files:
             try:
-                entries = baselines.load(path)
-            except baselines.BaselineFileError as error:
+                entries = store.load(path)
+            except store.BaselineFileError as error:
                 problems.append(str(error))
                 continue
             for model, entry in entries.items():
@@ -175,8 +175,8 @@ def run_merge(args: argparse.Namespace) -> int:
     status = 1 if problems else 0
     for device, entries in sorted(merged.items()):
         try:
-            result = baselines.save(target, device, entries)
-        except baselines.BaselineFileError as error:
+            result = store.save(target, device, entries)
+        except store.BaselineFileError as error:
             print(f"modelgate baselines merge: {error}", file=sys.stderr)
             status = 1
             continue
