@@ -75,7 +75,12 @@ def test_lenient(model_benchmark):
     print("VERDICT gamma", result.verdict)
 """
 
-INI = "[pytest]\nfilterwarnings =\n    default::pytest_modelgate.PerformanceRegressionWarning\n"
+# These tests run beside others on a shared machine, and their few models are too few for the
+# run's common shift to be taken out: only the 3x slowdowns they make on purpose must count.
+INI = (
+    "[pytest]\nbaseline_tolerance = 1.0\n"
+    "filterwarnings =\n    default::pytest_modelgate.PerformanceRegressionWarning\n"
+)
 
 
 def entries(folder: Path, device: str = "cpu") -> dict[str, dict[str, object]]:
@@ -113,8 +118,10 @@ def test_seed_example_runs_unchanged(seed: pytest.Pytester) -> None:
     assert sorted(stored) == ["model_0", "model_1", "model_2"]
     entry = stored["model_0"]
     assert entry["test"] == "test_seed.py::test_model_performance[model_0]"
-    assert len(entry["samples"]) == 8  # type: ignore[arg-type]
-    assert len(entry["reference_samples"]) == 9  # type: ignore[arg-type]
+    runs = len(entry["samples"])  # type: ignore[arg-type]
+    assert runs >= 8  # test_runs at least; more when the calibration asks for more time
+    assert len(entry["reference_samples"]) == runs + 1  # type: ignore[arg-type]
+    assert entry["loops"] >= 1
     assert entry["fingerprint"]["workers"] == 1  # type: ignore[index]
 
     again = seed.runpytest("--baseline-report=report.json")
@@ -133,7 +140,7 @@ def test_slowdown_fails_the_seed_test_and_is_reported(
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*model_1 (cpu): regression: inference_time +*% regression (threshold 20%)*",
+            "*model_1 (cpu): regression: inference_time +*% regression (threshold 100%)*",
             "*PerformanceRegressionWarning*",
         ]
     )
@@ -199,19 +206,68 @@ def test_warns_by_default_and_fails_on_request(
 
     warned = project.runpytest("-s")
     warned.assert_outcomes(passed=3, warnings=1)
+    assert warned.ret == pytest.ExitCode.OK
     warned.stdout.fnmatch_lines(
         [
             "*VERDICT beta regression",
             "*VERDICT gamma ok",
-            "*test_fixture.py:*: PerformanceRegressionWarning: beta (cpu): regression*",
+            "*test_fixture.py:*: PerformanceRegressionWarning: beta (cpu): regression*"
+            "[[]confirmed by 1 re-measurement(s)[]]*",
         ]
     )
 
-    failed = project.runpytest("--fail-on-regression", "-rf")
-    failed.assert_outcomes(passed=2, failed=1)
-    failed.stdout.fnmatch_lines(
-        ["*performance regression (--fail-on-regression):*", "FAILED *test_bench[[]beta[]]*"]
+    failed = project.runpytest("--fail-on-regression")
+    failed.assert_outcomes(passed=3, warnings=1)
+    assert failed.ret == pytest.ExitCode.TESTS_FAILED
+    failed.stdout.fnmatch_lines(["--fail-on-regression: 1 regression(s) fail this run"])
+
+
+def test_warnings_as_errors_do_not_fail_a_regression(
+    fixture_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plugin decides whether a regression fails, not the project's warning filter."""
+    project = fixture_project
+    project.makeini("[pytest]\nbaseline_tolerance = 1.0\nfilterwarnings =\n    error\n")
+    project.runpytest("--update-baselines").assert_outcomes(passed=3)
+    monkeypatch.setenv("SLOW_MODELS", "beta")
+    result = project.runpytest("--baseline-report=r.json")
+    result.assert_outcomes(passed=3, warnings=1)
+    assert result.ret == pytest.ExitCode.OK
+    report = json.loads((project.path / "r.json").read_text())
+    assert [r["model"] for r in report["results"] if r["verdict"] == "regression"] == ["beta"]
+
+
+def test_a_slow_moment_is_not_a_regression(pytester: pytest.Pytester) -> None:
+    """A model slow only while measured the first time is measured again and found ok."""
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import os
+
+        STATE = {"slow": bool(os.environ.get("SLOW_FIRST"))}
+
+        def forward(state):
+            return sum(i % 7 for i in range(40_000 * (3 if state["slow"] else 1)))
+
+        def test_bench(model_benchmark):
+            result = model_benchmark("flaky", forward, (STATE,), warmup_runs=0, test_runs=5)
+            print("VERDICT", result.verdict)
+
+        def teardown_module():
+            STATE["slow"] = False  # the slow moment passes before the second round
+        """
     )
+    pytester.runpytest("--update-baselines").assert_outcomes(passed=1)
+    os.environ["SLOW_FIRST"] = "1"
+    try:
+        result = pytester.runpytest("-s", "--baseline-report=r.json")
+    finally:
+        del os.environ["SLOW_FIRST"]
+    result.stdout.fnmatch_lines(["*VERDICT regression*"])  # provisional: slow the first time
+    report = json.loads((pytester.path / "r.json").read_text())
+    time = report["results"][0]["metrics"][0]
+    assert report["results"][0]["verdict"] == "ok", time
+    assert time["note"].startswith("not confirmed when measured again")
 
 
 def test_update_does_not_fail_and_rewrites(
@@ -387,7 +443,7 @@ def test_read_only_folder(seed: pytest.Pytester) -> None:
     folder = seed.path / "baselines"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
-    compared = _read_only_run(folder, seed.path, ["-k", "model_0"])
+    compared = _read_only_run(folder, seed.path, ["-k", "model_0", "-v"])
     assert compared.returncode == 0, compared.stdout
     assert "model_0  cpu     inference_time" in compared.stdout
 

@@ -24,9 +24,10 @@ def test_seed_stats_shape() -> None:
         assert math.isfinite(stats[f"inference_time_{key}"])
     assert stats["inference_time_min"] <= stats["inference_time_median"]
     assert stats["inference_time_median"] <= stats["inference_time_max"]
-    assert len(stats["samples"]) == 6
-    assert len(stats["reference_samples"]) == 7
-    assert len(stats["normalised_samples"]) == 6
+    runs = len(stats["samples"])
+    assert runs >= 6  # at least test_runs; more when the calibration asks for more time
+    assert len(stats["reference_samples"]) == runs + 1
+    assert len(stats["normalised_samples"]) == runs
     assert stats["device"] == "cpu"
     assert stats["threads"] >= 1
     assert stats["memory_peak_mb"] > 0
@@ -46,8 +47,56 @@ def test_inputs_are_passed_the_seed_way(inputs: Any, expected: str) -> None:
     def model(*args: Any, **kwargs: Any) -> None:
         calls.append("kw" if kwargs else "pos" if len(args) == 2 else "one")
 
-    measure.measure(model, inputs, warmup_runs=2, test_runs=3)
-    assert calls == [expected] * 5
+    stats = measure.measure(model, inputs, warmup_runs=2, test_runs=3)
+    # warm-up, calibration, then every call of every sample
+    assert set(calls) == {expected}
+    assert len(calls) > 2 + stats.loops * len(stats.samples)
+
+
+@pytest.mark.parametrize(
+    ("call_s", "runs", "expected"),
+    [
+        (0.010, 5, (1, 5)),  # slow: one call a sample, test_runs samples (50 ms > 40 ms)
+        (0.001, 5, (4, 10)),  # 4 calls make a 4 ms sample; 10 of them make 40 ms
+        (0.0001, 5, (40, 10)),
+        (1e-9, 5, (measure.MAX_LOOPS, measure.MAX_SAMPLES)),
+        (0.001, 30, (4, 30)),  # never fewer samples than asked for
+    ],
+)
+def test_calibrate(call_s: float, runs: int, expected: tuple[int, int]) -> None:
+    assert measure.calibrate(call_s, runs, 0.004, 0.04) == expected
+
+
+def test_a_fast_callable_is_measured_long_enough() -> None:
+    stats = measure.measure(busy, 50, warmup_runs=1, test_runs=3)
+    assert stats.loops > 1
+    assert sum(stats.samples) * stats.loops >= measure.MIN_TOTAL_S * 0.5
+
+
+def test_the_garbage_collector_is_off_while_timed() -> None:
+    import gc
+
+    seen: list[bool] = []
+    measure.measure(lambda: seen.append(gc.isenabled()), (), warmup_runs=1, test_runs=3)
+    assert seen[0] is True  # the warm-up
+    assert seen[-1] is False  # the timed calls
+    assert gc.isenabled()
+
+
+def test_memory_unavailable_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform with neither /proc, ``resource`` nor psutil: memory is not measured."""
+    monkeypatch.setattr(measure, "_reset_hwm", lambda: False)
+    monkeypatch.setattr(measure, "process_peak_mib", lambda: (None, "unavailable"))
+    stats = measure.measure(busy, 100, warmup_runs=0, test_runs=2)
+    assert (stats.memory_peak_mb, stats.memory_source) == (None, "unavailable")
+    check_stats(stats.as_dict())
+
+
+def test_process_peak_is_read_where_resource_exists() -> None:
+    peak, source = measure.process_peak_mib()
+    if sys.platform != "win32":
+        assert source == "ru-maxrss"
+        assert peak is not None and peak > 1
 
 
 def test_longer_work_takes_longer() -> None:

@@ -30,15 +30,45 @@ RESULTS = [
 ]
 
 
-def test_table_puts_regressions_first() -> None:
-    lines = report.terminal_lines(RESULTS)
-    assert lines[0].split() == list(report.HEADER)
-    models = [line.split()[0] for line in lines[1:6]]
+def test_verbose_table_shows_every_row_regressions_first() -> None:
+    lines = report.terminal_lines(RESULTS, {}, verbose=True)
+    assert lines[0] == "baselines: 1 regression, 1 inconclusive, 1 new, 1 improvement, 1 ok"
+    assert lines[1].split() == list(report.HEADER)
+    models = [line.split()[0] for line in lines[2:7]]
     assert models == ["beta", "eps", "delta", "gamma", "alpha"]
-    assert "10.000 ms  16.000 ms  +60.0% (raw +60.0%)  regression" in lines[1]
-    assert lines[-1] == "baselines: 1 regression, 1 inconclusive, 1 new, 1 improvement, 1 ok"
-    assert "beta (cpu): regression" in lines
-    assert "eps (cpu): inconclusive" in lines
+    assert "10.000 ms  16.000 ms  +60.0% (raw +60.0%)  regression" in lines[2]
+    assert lines[-1] == "beta (cpu): regression"
+
+
+def test_short_summary_shows_what_is_not_ok_or_new() -> None:
+    lines = report.terminal_lines(RESULTS, {})
+    models = [line.split()[0] for line in lines[2:]]
+    assert models == ["beta", "eps", "gamma", "beta"]  # the rows, then why beta regressed
+    assert not any("alpha" in line or "delta" in line for line in lines)
+
+
+def test_short_summary_is_capped_and_points_to_the_rest(tmp_path: Path) -> None:
+    many = [result(f"m{i:02}", "regression", 50.0) for i in range(30)]
+    lines = report.terminal_lines(many, {}, report_path=tmp_path / "r.json")
+    rows = [line for line in lines if "inference_time" in line]
+    assert len(rows) == report.SHORT_ROWS
+    assert f"... and 10 more rows: -v shows them, as does the JSON report {tmp_path}" in "\n".join(
+        lines
+    )
+    assert len(report.terminal_lines(many, {}, verbose=True)) > 60
+
+
+def test_the_common_shift_has_its_own_line() -> None:
+    drift = compare.drift_of([1.3] * 20 + [1.25, 1.35])
+    lines = report.terminal_lines(RESULTS, {"cpu": drift})
+    assert lines[1].startswith("common shift (cpu): this run's times are 1.30x their baselines")
+    few = report.terminal_lines(RESULTS, {"cpu": compare.drift_of([1.3] * 3)})
+    assert "not taken out, 3 comparable model(s)" in few[1]
+
+
+def test_fail_on_regression_says_the_run_fails() -> None:
+    lines = report.terminal_lines(RESULTS, {}, fail_on_regression=True)
+    assert lines[-1] == "--fail-on-regression: 1 regression(s) fail this run"
 
 
 def test_json_document(tmp_path: Path) -> None:

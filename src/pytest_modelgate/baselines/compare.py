@@ -1,11 +1,19 @@
-"""Verdicts: one measurement against its baseline.
+"""Verdicts: one measurement against its baseline, within what the whole run did.
 
-The regression rule (DESIGN.md): a time metric regressed only when its median is above
-baseline * (1 + tolerance), the estimated slowdown is above an absolute floor, and a one-sided
-Mann-Whitney U test on the samples says the difference is significant. Time is judged on the
-normalised samples (each run divided by the reference workload beside it) where both sides have
-them, so that a busy machine does not look like slow code. A difference that passes the
-threshold but not the test is ``inconclusive``. Memory has its own tolerance and floor.
+Time is judged on the normalised samples (each sample divided by the reference workload beside
+it) where both sides have them. A time metric regressed only when all of these hold:
+
+1. its median, divided by the run's common shift (``Drift``: the median ratio of every model of
+   the run to its baseline, so that a run that is slower as a whole is one fact, reported once,
+   not hundreds of regressions), is above baseline * (1 + tolerance);
+2. the change is beyond the noise: larger than ``noise_sigmas`` times the combined noise of the
+   two medians and of the run (how far unchanged models scatter around the common shift), and
+   larger than what the timer can resolve;
+3. a one-sided Mann-Whitney U test on the samples says the difference is significant;
+4. every re-measurement of it (``rounds``) says so too: the least slow round decides.
+
+A slowdown beyond the tolerance that fails 2-4 is ``inconclusive``: too noisy to tell. Memory has
+its own tolerance and floor. Throughput-like metrics are higher-is-better.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -30,9 +39,18 @@ VERDICTS = (REGRESSION, INCONCLUSIVE, NEW, IMPROVEMENT, OK)  # most urgent first
 TIME = "inference_time"
 MEMORY = "memory_peak_mb"
 DEFAULT_MEMORY_TOLERANCE = 0.25
-TIME_FLOOR_S = 0.001
 MEMORY_FLOOR_MB = 32.0
 ALPHA = 0.01
+#: a change must be this many standard deviations of the combined noise
+NOISE_SIGMAS = 3.0
+#: a change must span this many ticks of the clock that measured it (per call)
+TIMER_TICKS = 10
+#: and never less than this, however fine the clock
+MIN_TIME_FLOOR_S = 1e-6
+#: the run's common shift is taken out once this many models were compared
+MIN_DRIFT_MODELS = 8
+#: MAD of a normal sample * this = its standard deviation
+MAD_TO_SIGMA = 1.4826
 #: above this many pairs the U test uses the normal approximation instead of the exact counts
 EXACT_LIMIT = 400
 
@@ -43,9 +61,46 @@ class Rule:
 
     tolerance: float = 0.20
     memory_tolerance: float = DEFAULT_MEMORY_TOLERANCE
-    time_floor_s: float = TIME_FLOOR_S
+    #: smallest time change that counts, in seconds; None: derived from the timer's resolution
+    time_floor_s: float | None = None
     memory_floor_mb: float = MEMORY_FLOOR_MB
     alpha: float = ALPHA
+    noise_sigmas: float = NOISE_SIGMAS
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What a whole run shares: the median time ratio of its models to their baselines, and how
+    far unchanged models scatter around it (a robust standard deviation of the log ratios)."""
+
+    ratio: float = 1.0
+    spread: float = 0.0
+    models: int = 0
+
+    @property
+    def applies(self) -> bool:
+        return self.models >= MIN_DRIFT_MODELS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time_ratio": round(self.ratio, 4),
+            "spread": round(self.spread, 4),
+            "models": self.models,
+            "applied": self.applies,
+        }
+
+
+NO_DRIFT = Drift()
+
+
+def drift_of(ratios: Sequence[float]) -> Drift:
+    """The common shift of a run from its models' time ratios (current / baseline medians)."""
+    logs = [math.log(r) for r in ratios if r > 0 and math.isfinite(r)]
+    if len(logs) < MIN_DRIFT_MODELS:
+        return Drift(models=len(logs))
+    center = statistics.median(logs)
+    spread = MAD_TO_SIGMA * statistics.median(abs(x - center) for x in logs)
+    return Drift(math.exp(center), spread, len(logs))
 
 
 @dataclass(frozen=True)
@@ -162,39 +217,85 @@ def time_center(stats: Mapping[str, Any]) -> float:
     return float(stats.get("inference_time_median") or stats["inference_time_mean"])
 
 
-def compare_time(base: Mapping[str, Any], current: Mapping[str, Any], rule: Rule) -> MetricResult:
-    """The time verdict: threshold, absolute floor and one-sided U test (see module doc)."""
-    base_raw, cur_raw = time_center(base), time_center(current)
-    raw_ratio = cur_raw / base_raw
+def time_samples(
+    base: Mapping[str, Any], current: Mapping[str, Any]
+) -> tuple[list[float], list[float], str]:
+    """The two sides' samples to judge, and what they are (see ``compare_time``)."""
     base_norm, cur_norm = normalised_of(base), normalised_of(current)
-    note = ""
     if base_norm and cur_norm and base.get("clock") == current.get("clock"):
-        a, b = base_norm, cur_norm
-        ratio = statistics.median(b) / statistics.median(a)
-        note = "judged on normalised samples"
-    elif base.get("samples") and current.get("samples"):
-        a, b = list(base["samples"]), list(current["samples"])
-        ratio = raw_ratio
-        note = "judged on raw samples (one side has no reference runs)"
+        return base_norm, cur_norm, "judged on normalised samples"
+    if base.get("samples") and current.get("samples"):
+        raw = "judged on raw samples (one side has no reference runs)"
+        return list(base["samples"]), list(current["samples"]), raw
+    return [], [], "threshold only: the baseline has no samples"
+
+
+def time_ratio(base: Mapping[str, Any], current: Mapping[str, Any]) -> float:
+    """current / baseline of the time medians, before any shift is taken out."""
+    a, b, _ = time_samples(base, current)
+    if a and b:
+        return float(statistics.median(b) / statistics.median(a))
+    return time_center(current) / time_center(base)
+
+
+def median_noise(samples: Sequence[float]) -> float:
+    """The standard error of the median of ``samples``, relative (in log units)."""
+    if len(samples) < 2:
+        return 0.0
+    logs = [math.log(s) for s in samples]
+    center = statistics.median(logs)
+    sigma = MAD_TO_SIGMA * statistics.median(abs(x - center) for x in logs)
+    return 1.2533 * sigma / math.sqrt(len(samples))
+
+
+def timer_floor(stats: Mapping[str, Any]) -> float:
+    """The smallest per-call change the clock of ``stats`` can see over its calls per sample."""
+    if stats.get("clock") == "cpu":
+        resolution = time.get_clock_info("process_time").resolution
     else:
-        a, b = [], []
-        ratio = raw_ratio
-        note = "threshold only: the baseline has no samples"
+        resolution = time.get_clock_info("perf_counter").resolution
+    loops = max(1, int(stats.get("loops") or 1))
+    return max(MIN_TIME_FLOOR_S, TIMER_TICKS * resolution / loops)
+
+
+def compare_time(
+    base: Mapping[str, Any],
+    current: Mapping[str, Any],
+    rule: Rule,
+    drift: Drift = NO_DRIFT,
+) -> MetricResult:
+    """The time verdict of one measurement (see the module doc, points 1-3)."""
+    base_raw, cur_raw = time_center(base), time_center(current)
+    a, b, note = time_samples(base, current)
+    shift = drift.ratio if drift.applies else 1.0
+    run_noise = drift.spread if drift.applies else 0.0
+    if a and b:
+        b = [x / shift for x in b]
+        ratio = statistics.median(b) / statistics.median(a)
+    else:
+        ratio = cur_raw / base_raw / shift
+    noise = math.sqrt(median_noise(a) ** 2 + median_noise(b) ** 2 + run_noise**2)
+    floor_s = rule.time_floor_s
+    if floor_s is None:
+        floor_s = max(timer_floor(base), timer_floor(current))
+    beyond_noise = abs(math.log(ratio)) > rule.noise_sigmas * noise
+    above_floor = abs(base_raw * (ratio - 1)) > floor_s
     slower = ratio > 1 + rule.tolerance
     faster = ratio < 1 / (1 + rule.tolerance)
-    above_floor = abs(base_raw * (ratio - 1)) > rule.time_floor_s
     p_value = None
-    if (slower or faster) and above_floor and len(a) >= 2 and len(b) >= 2:
+    if (slower or faster) and len(a) >= 2 and len(b) >= 2:
         p_value = mann_whitney_greater(b, a) if slower else mann_whitney_greater(a, b)
     significant = p_value is None or p_value < rule.alpha
-    if slower and above_floor:
-        verdict = REGRESSION if significant else INCONCLUSIVE
-        if not significant:
-            note = f"slower but not significant (p={p_value:.3g}): too noisy to tell"
-    elif faster and above_floor and significant:
-        verdict = IMPROVEMENT
-    else:
-        verdict = OK
+    verdict = OK
+    if (slower or faster) and above_floor:
+        if beyond_noise and significant:
+            verdict = REGRESSION if slower else IMPROVEMENT
+        elif slower:
+            verdict = INCONCLUSIVE
+            band = math.exp(rule.noise_sigmas * noise) - 1
+            why = f"within the noise (±{band:.0%})" if not beyond_noise else ""
+            why = why or f"not significant (p={p_value:.3g})"
+            note = f"slower, but {why}: too noisy to tell"
     return MetricResult(
         metric=TIME,
         baseline=base_raw,
@@ -202,10 +303,21 @@ def compare_time(base: Mapping[str, Any], current: Mapping[str, Any], rule: Rule
         change_percent=(ratio - 1) * 100,
         threshold_percent=rule.tolerance * 100,
         verdict=verdict,
-        raw_change_percent=(raw_ratio - 1) * 100,
+        raw_change_percent=(cur_raw / base_raw - 1) * 100,
         p_value=p_value,
         note=note,
     )
+
+
+def least_slow(results: Sequence[MetricResult]) -> MetricResult:
+    """Of the time verdicts of several rounds, the one that decides: the least slow."""
+    best = min(results, key=lambda m: m.change_percent)
+    if len(results) > 1 and results[0].verdict == REGRESSION and best.verdict != REGRESSION:
+        note = f"not confirmed when measured again ({best.change_percent:+.1f}%)"
+        return dataclasses.replace(best, note=note)
+    if len(results) > 1 and best.verdict == REGRESSION:
+        return dataclasses.replace(best, note=f"confirmed by {len(results) - 1} re-measurement(s)")
+    return best
 
 
 #: growth below this counts as this much, so that a change from no growth stays a finite ratio
@@ -215,7 +327,7 @@ MIN_MEMORY_GROWTH_MB = 1.0
 def memory_used(stats: Mapping[str, Any], growth: bool) -> float:
     """The peak memory to judge: the peak itself, or with ``growth`` the rise above the level at
     the start of the measurement (a process peak also holds whatever the process ran before)."""
-    peak = float(stats["memory_peak_mb"])
+    peak = float(stats[MEMORY])
     if not growth:
         return peak
     return max(MIN_MEMORY_GROWTH_MB, peak - float(stats["memory_base_mb"]))
@@ -270,8 +382,11 @@ def compare(
     fingerprint_fields: Sequence[str] = (),
     load_error: str | None = None,
     test: str | None = None,
+    drift: Drift = NO_DRIFT,
+    rounds: Sequence[Mapping[str, Any]] = (),
 ) -> Result:
-    """The verdict on ``current`` against ``baseline`` (None: no baseline yet)."""
+    """The verdict on ``current`` against ``baseline`` (None: no baseline yet), within the run's
+    ``drift``; ``rounds`` are later measurements of the same model (re-measured suspects)."""
     label = f"{model} ({device})"
     if load_error is not None:
         message = f"{label}: inconclusive: baseline file unusable: {load_error}"
@@ -280,8 +395,9 @@ def compare(
         message = f"{label}: new: no baseline yet (record one with --update-baselines)"
         return Result(model, device, NEW, message, test=test)
 
-    metrics = [compare_time(baseline, current, rule)]
-    if "memory_peak_mb" in baseline and "memory_peak_mb" in current:
+    timed = [compare_time(baseline, stats, rule, drift) for stats in (current, *rounds)]
+    metrics = [least_slow(timed)]
+    if baseline.get(MEMORY) is not None and current.get(MEMORY) is not None:
         growth = "memory_base_mb" in baseline and "memory_base_mb" in current
         memory = compare_value(
             MEMORY,

@@ -1,5 +1,6 @@
-"""The seed's API, unchanged for its users: ``ModelTestUtils``, ``PerformanceTestUtils`` and the
-``pytest_config`` fixture; plus ``model_benchmark``, a fixture that measures and checks at once.
+"""The measuring API of the upstream gating guide, with its signatures: ``ModelTestUtils``,
+``PerformanceTestUtils`` and the ``pytest_config`` fixture (tests written against that guide
+run unchanged); plus ``model_benchmark``, a fixture that measures and checks at once.
 
 Inside a test, the static helpers find their run through the test being run (set by the
 engine); outside pytest they read and write ``baselines/`` under the current folder directly.
@@ -16,7 +17,7 @@ import pytest
 
 from pytest_modelgate.baselines import compare, store
 from pytest_modelgate.baselines import plugin as engine
-from pytest_modelgate.baselines.measure import measure
+from pytest_modelgate.baselines.measure import Stats, measure
 from pytest_modelgate.settings import Settings
 
 STANDALONE_DIR = Path("baselines")
@@ -32,7 +33,7 @@ def infer_device(model: object) -> str:
 
 
 class ModelTestUtils:
-    """Measuring helpers of the seed."""
+    """Measuring helpers (the gating guide's ``ModelTestUtils``)."""
 
     @staticmethod
     def measure_inference_time(
@@ -53,7 +54,7 @@ class ModelTestUtils:
 
 
 class PerformanceTestUtils:
-    """Baseline helpers of the seed."""
+    """Baseline helpers (the gating guide's ``PerformanceTestUtils``)."""
 
     @staticmethod
     def check_performance_regression(
@@ -69,6 +70,8 @@ class PerformanceTestUtils:
         ``{metric, baseline, current, change_percent, threshold}``) and ``message``. In a pytest
         run, ``--update-baselines`` (or ``update_baseline=True``) records the measurement, written
         once at the end of the run; a ``baseline`` marker on the test overrides ``tolerance``.
+        In a run the verdict is provisional: the final one, in the summary, also takes out the
+        whole run's common shift.
         """
         item = engine.CURRENT_ITEM.get()
         rule = engine.rule_for(item, float(tolerance))
@@ -84,7 +87,7 @@ class PerformanceTestUtils:
 
 
 def seed_dict(result: compare.Result) -> dict[str, Any]:
-    """The seed's result dict for ``result``."""
+    """The result dict the gating guide's tests read, for ``result``."""
 
     def change(m: compare.MetricResult) -> dict[str, Any]:
         return {
@@ -124,8 +127,9 @@ def _standalone(
         workers=1,
         test=None,
     )
-    engine.warn_if_regressed(outcome.result, update, stacklevel=3)
-    if update:
+    if not update:
+        engine.warn_regressions([outcome.result], {})
+    else:
         store.save(folder, outcome.record["device"], {model: outcome.record["entry"]})
     return outcome.result
 
@@ -155,16 +159,23 @@ class Benchmark:
         test_runs: int = 10,
     ) -> compare.Result:
         plugin = engine.active_plugin(self.item.config)
-        stats = measure(model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=device)
+
+        def run() -> Stats:
+            return measure(
+                model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=device
+            )
+
         rule = engine.rule_for(self.item, plugin.settings.baseline_tolerance)
-        return plugin.check(
+        result = plugin.check(
             self.item,
             name,
-            stats.as_dict(),
+            run().as_dict(),
             device=device,
             rule=rule,
             update=plugin.settings.update_baselines,
         )
+        plugin.measure_again_later(result, run)
+        return result
 
 
 @pytest.fixture
@@ -172,9 +183,10 @@ def model_benchmark(request: pytest.FixtureRequest) -> Benchmark:
     """Measure a model and check it against its baseline in one call.
 
     ``model_benchmark(name, model, inputs, *, device="cpu", warmup_runs=3, test_runs=10)``
-    returns a ``compare.Result`` (``verdict``, ``message``, ``regressions``, ``metrics``,
-    ``updated``). A regression already warns, and fails the test with ``--fail-on-regression``:
-    a test need not assert on the verdict (under ``--update-baselines`` it describes the change
-    being recorded).
+    returns the provisional ``compare.Result`` (``verdict``, ``message``, ``regressions``,
+    ``metrics``, ``updated``). A model that looked slower is measured again once every test has
+    run; the final verdicts, with the run's common shift taken out, are in the summary. A final
+    regression warns, and fails the run with ``--fail-on-regression``: a test need not assert on
+    the verdict (under ``--update-baselines`` it describes the change being recorded).
     """
     return Benchmark(request.node)

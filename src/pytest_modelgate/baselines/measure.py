@@ -1,8 +1,14 @@
 """Timing and peak memory of one model (or any callable), with raw samples kept.
 
-Each timed run is interleaved with a fixed pure-Python reference workload on the same thread;
-the ratio test / reference, pair by pair, cancels most of the noise of a shared machine (see
-"Noise cancelling" in DESIGN.md). Both raw and normalised figures are returned.
+A measurement is calibrated, as ``timeit`` and pytest-benchmark calibrate theirs: after the
+warm-up, one call is timed and each sample becomes enough calls (``loops``) to last at least
+``min_sample_s``; there are at least ``test_runs`` samples and at least ``min_total_s`` of
+measured time in all. A sample is the time of one call (the sample's time divided by its calls).
+The garbage collector is collected before and switched off during the timed runs.
+
+Each sample is interleaved with a fixed pure-Python reference workload on the same thread; the
+ratio test / reference, pair by pair, cancels part of the noise of a shared machine (a slower
+clock, a busy sibling core). Both raw and normalised figures are returned.
 
 The raw ``samples`` are wall-clock seconds. On the CPU the normalised figures use the process's
 CPU time (``time.process_time``) of each run and of each reference run: on a machine shared with
@@ -34,6 +40,7 @@ above that level, ``memory_peak_mb - memory_base_mb``, when both sides have it.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import math
 import statistics
@@ -50,6 +57,13 @@ from pytest_modelgate import hardware
 
 #: iterations of the reference loop: about 1-2 ms of pure Python on a current CPU
 REFERENCE_LOOPS = 20_000
+#: a sample lasts at least this long (several calls of a fast model)
+MIN_SAMPLE_S = 0.004
+#: the samples of one measurement add up to at least this much measured time
+MIN_TOTAL_S = 0.04
+#: however fast the model, no more samples than this (nor fewer than ``test_runs``)
+MAX_SAMPLES = 25
+MAX_LOOPS = 10_000
 PROC_STATUS = Path("/proc/self/status")
 PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
 
@@ -74,11 +88,13 @@ class Stats:
     reference_samples: tuple[float, ...]
     cpu_samples: tuple[float, ...]
     clock: str
-    memory_peak_mb: float
+    memory_peak_mb: float | None
     memory_source: str
     device: str
     threads: int
     memory_base_mb: float | None = None
+    #: calls per sample (each sample is the time of one call)
+    loops: int = 1
 
     @property
     def normalised_samples(self) -> tuple[float, ...]:
@@ -103,6 +119,7 @@ class Stats:
             "memory_source": self.memory_source,
             "device": self.device,
             "threads": self.threads,
+            "loops": self.loops,
         }
         if self.clock == "cpu":
             stats["cpu_samples"] = list(self.cpu_samples)
@@ -141,7 +158,7 @@ def check_stats(stats: Mapping[str, Any]) -> None:
             raise MeasurementError(f"{key}: expected a non-empty list of numbers, got {values!r}")
         for i, value in enumerate(values):
             check_positive(f"{key}[{i}]", value)
-    if "memory_peak_mb" in stats:
+    if stats.get("memory_peak_mb") is not None:  # None: not measurable on this platform
         check_positive("memory_peak_mb", stats["memory_peak_mb"])
     metrics = stats.get("metrics", {})
     if not isinstance(metrics, Mapping):
@@ -180,6 +197,29 @@ def _torch_for(model: object, device: str) -> ModuleType | None:
     return torch
 
 
+def calibrate(
+    call_s: float, test_runs: int, min_sample_s: float, min_total_s: float
+) -> tuple[int, int]:
+    """(calls per sample, samples) for a call of ``call_s`` seconds: each sample at least
+    ``min_sample_s``, at least ``test_runs`` samples and ``min_total_s`` in all, at most
+    ``max(test_runs, MAX_SAMPLES)`` samples."""
+    call_s = max(call_s, 1e-9)
+    loops = min(MAX_LOOPS, max(1, math.ceil(min_sample_s / call_s)))
+    wanted = math.ceil(min_total_s / (loops * call_s))
+    return loops, max(test_runs, min(wanted, MAX_SAMPLES))
+
+
+def per_call(timed_calls: Callable[[int], tuple[float, float]], at_least_s: float) -> float:
+    """Seconds per call, from calls repeated until they last ``at_least_s`` (one call of a slow
+    model; more of a fast one, whose first call alone says little)."""
+    loops = 1
+    while True:
+        call_s = max(timed_calls(loops)[0], 1e-9)
+        if call_s * loops >= at_least_s or loops >= MAX_LOOPS:
+            return call_s
+        loops = min(MAX_LOOPS, max(2 * loops, math.ceil(at_least_s / call_s)))
+
+
 def measure(
     model: Callable[..., Any],
     inputs: Any,
@@ -187,8 +227,11 @@ def measure(
     warmup_runs: int = 3,
     test_runs: int = 10,
     device: str = "cpu",
+    min_sample_s: float = MIN_SAMPLE_S,
+    min_total_s: float = MIN_TOTAL_S,
 ) -> Stats:
-    """Time ``test_runs`` calls after ``warmup_runs``, interleaved with the reference workload."""
+    """Time ``model`` on ``inputs`` after ``warmup_runs`` calls: calibrated samples (at least
+    ``test_runs``), each interleaved with the reference workload (see the module doc)."""
     if warmup_runs < 0 or test_runs < 1:
         raise ValueError(
             f"need warmup_runs >= 0 and test_runs >= 1, not {warmup_runs}, {test_runs}"
@@ -201,30 +244,44 @@ def measure(
         torch.inference_mode if is_module and torch else nullcontext
     )
 
+    def timed_calls(loops: int) -> tuple[float, float]:
+        sync()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        for _ in range(loops):
+            call_with(model, inputs)
+        sync()
+        return (time.perf_counter() - start) / loops, (time.process_time() - start_cpu) / loops
+
     with context():
         for _ in range(warmup_runs):
             call_with(model, inputs)
+        call_s = per_call(timed_calls, min_sample_s / 4)
+        loops, runs = calibrate(call_s, test_runs, min_sample_s, min_total_s)
         reference_workload()
-        sync()
-        memory = _MemoryProbe(torch if cuda else None)
-        ref_clock = time.process_time if device == "cpu" else time.perf_counter
-        samples: list[float] = []
-        cpu: list[float] = []
-        refs = [_timed(reference_workload, ref_clock)]
-        for _ in range(test_runs):
-            sync()
-            start, start_cpu = time.perf_counter(), time.process_time()
-            call_with(model, inputs)
-            sync()
-            samples.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
-            refs.append(_timed(reference_workload, ref_clock))
-        peak, source = memory.read()
+        gc.collect()
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            memory = _MemoryProbe(torch if cuda else None)
+            ref_clock = time.process_time if device == "cpu" else time.perf_counter
+            samples: list[float] = []
+            cpu: list[float] = []
+            refs = [_timed(reference_workload, ref_clock)]
+            for _ in range(runs):
+                wall, used = timed_calls(loops)
+                samples.append(wall)
+                cpu.append(used)
+                refs.append(_timed(reference_workload, ref_clock))
+            peak, source = memory.read()
+        finally:
+            if gc_was_on:
+                gc.enable()
 
     threads = hardware.current_threads(torch)
     for i, value in enumerate(samples):
         check_positive(f"inference time sample {i}", value)
-    check_positive("peak memory (MiB)", peak)
+    if peak is not None:
+        check_positive("peak memory (MiB)", peak)
     # a CPU clock too coarse to see a run (some platforms tick every 15 ms) falls back to wall
     clock = "cpu" if device == "cpu" and min(cpu) > 0 and min(refs) > 0 else "wall"
     if clock == "wall" and device == "cpu":
@@ -238,7 +295,8 @@ def measure(
         memory_source=source,
         device=device,
         threads=threads,
-        memory_base_mb=memory.base,
+        memory_base_mb=memory.base if peak is not None else None,
+        loops=loops,
     )
 
 
@@ -278,14 +336,15 @@ class _MemoryProbe:
         else:
             self.source = "ru-maxrss"
 
-    def read(self) -> tuple[float, str]:
+    def read(self) -> tuple[float | None, str]:
+        """The peak in MiB and how it was read; ``(None, "unavailable")`` where nothing can."""
         if self.torch is not None:
             return self.torch.cuda.max_memory_allocated() / 2**20, self.source
         if self.source == "linux-vmhwm":
             hwm = _vmhwm_kib()
             if hwm is not None:
                 return hwm / 1024, self.source
-        return _ru_maxrss_mib(), "ru-maxrss"
+        return process_peak_mib()
 
 
 def _reset_hwm() -> bool:
@@ -307,11 +366,23 @@ def _vmhwm_kib() -> int | None:
     return None
 
 
-def _ru_maxrss_mib() -> float:
+def process_peak_mib() -> tuple[float | None, str]:
+    """The process's peak resident memory since it started, in MiB, and its source:
+    ``resource`` where it exists (Unix), psutil's peak working set where installed (Windows),
+    else ``(None, "unavailable")``: memory is then not measured, never an error."""
     try:
-        import resource  # not on Windows
+        import resource
     except ImportError:
-        return math.nan
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # kibibytes on Linux, bytes on macOS
-    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
+        pass
+    else:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # kibibytes on Linux, bytes on macOS
+        return (rss / 2**20 if sys.platform == "darwin" else rss / 1024), "ru-maxrss"
+    try:
+        import psutil  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        return None, "unavailable"
+    peak = getattr(psutil.Process().memory_info(), "peak_wset", None)
+    if not peak:
+        return None, "unavailable"
+    return float(peak) / 2**20, "psutil-peak-wset"

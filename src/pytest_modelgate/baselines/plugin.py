@@ -1,9 +1,14 @@
-"""The baseline engine inside a pytest run: check in the test, collect and write on the controller.
+"""The baseline engine inside a pytest run: measure in the test, judge and write on the controller.
 
-A test (on an xdist worker or not) measures, reads the baseline file (reading is safe anywhere),
-gets its verdict at once and records the measurement on its item. The record travels on the test
-report (``report.modelgate_baselines``, serialised by xdist with the report) to the controller,
-which alone reports and, with ``--update-baselines``, writes each device's file once at the end.
+A test (on an xdist worker or not) measures, reads the baseline file (reading is safe anywhere)
+and gets a provisional verdict at once, judged within what this process has measured so far.
+The measurement travels on the test report (``report.modelgate_baselines``, serialised by xdist
+with the report) to the controller. A model that looked slower is a suspect: the
+``model_benchmark`` fixture keeps it and measures it again when its process has run every test,
+a second round away from whatever disturbed the first; the new round reaches the controller
+through ``workeroutput``. Once every test has run, the controller alone gives the final
+verdicts, with the run's common shift taken out (``judge_run``), warns and reports, and with
+``--update-baselines`` writes each device's file once.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +26,11 @@ import pytest
 
 from pytest_modelgate import hardware
 from pytest_modelgate.baselines import compare, report, store
-from pytest_modelgate.baselines.measure import check_stats
+from pytest_modelgate.baselines.measure import Stats, check_stats
 from pytest_modelgate.settings import Settings, parse_tolerance
 
 REPORT_ATTR = "modelgate_baselines"
+WORKEROUTPUT_ROUNDS = "modelgate_rounds"
 MARKER = "baseline"
 MARKER_HELP = (
     "baseline(tolerance=None, memory_tolerance=None, time_floor_s=None, memory_floor_mb=None): "
@@ -34,8 +40,12 @@ MARKER_HELP = (
 PLUGIN_NAME = "modelgate-baselines"
 RECORDER_NAME = "modelgate-baselines-recorder"
 RECORDS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+#: a model this much of the tolerance slower than its baseline is measured again at the end
+SUSPECT_FRACTION = 0.5
+#: suspects kept for a later round per process; past that, one is measured again at once
+MAX_SUSPECTS = 200
 
-#: the test being run in this thread, so that the seed's static helpers find their session
+#: the test being run in this thread, so that the static helpers find their session
 CURRENT_ITEM: ContextVar[pytest.Item | None] = ContextVar("modelgate_current_item", default=None)
 
 
@@ -98,10 +108,25 @@ class Store:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A checked measurement: its verdict and the record sent to the controller."""
+    """A checked measurement: its verdict, the record sent to the controller, and its time
+    ratio to a comparable baseline (None when there is none to compare with)."""
 
     result: compare.Result
     record: dict[str, Any]
+    ratio: float | None = None
+
+
+def comparable_ratio(
+    entry: Mapping[str, Any], baseline: Mapping[str, Any] | None, load_error: str | None
+) -> float | None:
+    """The time ratio of a measurement to its baseline, when they can be compared at all."""
+    if baseline is None or load_error is not None:
+        return None
+    if compare.fingerprint_difference(
+        baseline.get("fingerprint"), entry.get("fingerprint"), store.COMPARED_FIELDS
+    ):
+        return None
+    return compare.time_ratio(baseline, entry)
 
 
 def check(
@@ -114,50 +139,112 @@ def check(
     update: bool,
     workers: int,
     test: str | None,
+    drift: compare.Drift = compare.NO_DRIFT,
 ) -> Outcome:
     """Compare ``stats`` with the stored baseline; refuses bad stats before anything else."""
     check_stats(stats)
     threads = int(stats.get("threads") or hardware.current_threads(None))
     fingerprint = store.fingerprint(device, threads, workers)
+    entry = store.make_entry(
+        stats, device=device, test=test, fingerprint=fingerprint, when=store.timestamp()
+    )
     baseline, load_error = files.lookup(device, model)
     result = compare.compare(
         model,
         device,
-        stats,
+        entry,
         baseline,
         rule,
         fingerprint=fingerprint,
         fingerprint_fields=store.COMPARED_FIELDS,
         load_error=load_error,
         test=test,
+        drift=drift,
     )
     if update:
         result = dataclasses.replace(result, updated=True)
-    entry = store.make_entry(
-        stats, device=device, test=test, fingerprint=fingerprint, when=store.timestamp()
-    )
     record = {
         "model": model,
         "device": store.device_family(device),
         "entry": entry,
         "result": result.as_dict(),
+        "rule": dataclasses.asdict(rule),
         "update": update,
         "load_error": load_error,
     }
-    return Outcome(result, record)
+    return Outcome(result, record, comparable_ratio(entry, baseline, load_error))
 
 
-def warn_if_regressed(result: compare.Result, update: bool, stacklevel: int) -> None:
-    """Warn about a regression; ``stacklevel`` 1 is the caller of this function."""
-    if result.verdict == compare.REGRESSION and not update:
-        warnings.warn(PerformanceRegressionWarning(result.message), stacklevel=stacklevel + 1)
+def record_key(record: Mapping[str, Any]) -> str:
+    """What names a record across processes: its test and its model."""
+    return f"{record['result']['test']}::{record['model']}"
+
+
+def judge_run(
+    records: Sequence[Mapping[str, Any]],
+    lookup: Callable[[str, str], tuple[store.Entry | None, str | None]],
+    rounds: Mapping[str, Sequence[store.Entry]],
+) -> tuple[list[compare.Result], dict[str, compare.Drift]]:
+    """The final verdicts of a run: each device's common shift first, from every comparable
+    model's first round, then each record judged within it, its later rounds included."""
+    found = [(r, *lookup(r["device"], r["model"])) for r in records]
+    ratios: dict[str, list[float]] = {}
+    for record, baseline, problem in found:
+        ratio = comparable_ratio(record["entry"], baseline, problem)
+        if ratio is not None:
+            ratios.setdefault(record["device"], []).append(ratio)
+    drifts = {device: compare.drift_of(values) for device, values in ratios.items()}
+    results = []
+    for record, baseline, problem in found:
+        entry = record["entry"]
+        result = compare.compare(
+            record["model"],
+            record["device"],
+            entry,
+            baseline,
+            compare.Rule(**record["rule"]),
+            fingerprint=entry.get("fingerprint"),
+            fingerprint_fields=store.COMPARED_FIELDS,
+            load_error=problem,
+            test=record["result"]["test"],
+            drift=drifts.get(record["device"], compare.NO_DRIFT),
+            rounds=rounds.get(record_key(record), ()),
+        )
+        results.append(dataclasses.replace(result, updated=bool(record["update"])))
+    return results, drifts
+
+
+def warn_regressions(
+    results: Sequence[compare.Result], locations: Mapping[str, tuple[str, int]]
+) -> None:
+    """One ``PerformanceRegressionWarning`` per regression, at its test's file and line (from
+    ``locations``, by test id). Whether a regression fails the run is ``--fail-on-regression``'s
+    to say, not a warning filter's: where warnings are errors, these still only warn."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PerformanceRegressionWarning)
+        for result in results:
+            if result.verdict != compare.REGRESSION or result.updated:
+                continue
+            path, line = locations.get(str(result.test), (str(result.test), 0))
+            warnings.warn_explicit(PerformanceRegressionWarning(result.message), None, path, line)
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """A model that looked slower: measured again once its process has run every test."""
+
+    key: str
+    remeasure: Callable[[], Stats]
+    device: str
+    test: str | None
 
 
 class BaselinePlugin:
-    """Registered on every process: checks run in tests; the controller reports and writes."""
+    """Registered on every process: checks run in tests; the controller judges and writes."""
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.settings = settings
+        self.config = config
         self.pluginmanager = config.pluginmanager
         workerinput = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
@@ -167,7 +254,12 @@ class BaselinePlugin:
             share = hardware.thread_share(hardware.cpu_count(), self.workers)
             self.threads = hardware.cap_threads(share, os.environ)
         self.store = Store(settings.baselines_dir)
+        self.ratios: list[float] = []  # this process's, for its provisional verdicts
+        self.suspects: list[Suspect] = []
+        self.rounds: dict[str, list[store.Entry]] = {}
         self.records: list[dict[str, Any]] = []
+        self.results: list[compare.Result] = []
+        self.drifts: dict[str, compare.Drift] = {}
         self.messages: list[str] = []
         self.saved: list[store.SaveResult] = []
 
@@ -183,6 +275,7 @@ class BaselinePlugin:
         rule: compare.Rule,
         update: bool,
     ) -> compare.Result:
+        """The provisional verdict, within what this process measured so far."""
         outcome = check(
             self.store,
             model,
@@ -192,15 +285,44 @@ class BaselinePlugin:
             update=update,
             workers=self.workers,
             test=item.nodeid if item is not None else None,
+            drift=compare.drift_of(self.ratios),
         )
+        if outcome.ratio is not None:
+            self.ratios.append(outcome.ratio)
         if item is not None:
+            path, line, _ = item.location
+            outcome.record["location"] = [path, (line or 0) + 1]
             item.stash.setdefault(RECORDS_KEY, []).append(outcome.record)
             if not self.pluginmanager.has_plugin(RECORDER_NAME):
-                recorder = Recorder(self.settings.fail_on_regression)
-                self.pluginmanager.register(recorder, RECORDER_NAME)
-        # the user's test called the seed helper or the fixture, which called this method
-        warn_if_regressed(outcome.result, update, stacklevel=3)
+                self.pluginmanager.register(Recorder(), RECORDER_NAME)
         return outcome.result
+
+    def measure_again_later(self, result: compare.Result, remeasure: Callable[[], Stats]) -> None:
+        """Keep a model that looked slower for a second round at the end of this process."""
+        time = next((m for m in result.metrics if m.metric == compare.TIME), None)
+        if result.updated or time is None or result.verdict == compare.NEW:
+            return
+        if time.change_percent <= time.threshold_percent * SUSPECT_FRACTION:
+            return
+        suspect = Suspect(f"{result.test}::{result.model}", remeasure, result.device, result.test)
+        if len(self.suspects) < MAX_SUSPECTS:
+            self.suspects.append(suspect)
+        else:
+            self._remeasure([suspect])
+
+    def _remeasure(self, suspects: Sequence[Suspect]) -> None:
+        for suspect in suspects:
+            stats = suspect.remeasure().as_dict()
+            check_stats(stats)
+            fingerprint = store.fingerprint(suspect.device, int(stats["threads"]), self.workers)
+            entry = store.make_entry(
+                stats,
+                device=suspect.device,
+                test=suspect.test,
+                fingerprint=fingerprint,
+                when=store.timestamp(),
+            )
+            self.rounds.setdefault(suspect.key, []).append(entry)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
@@ -217,18 +339,38 @@ class BaselinePlugin:
         if not self.is_worker:
             self.records.extend(getattr(report, REPORT_ATTR, ()))
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """A worker's later rounds (pytest-xdist only)."""
+        for key, entries in getattr(node, "workeroutput", {}).get(WORKEROUTPUT_ROUNDS, {}).items():
+            self.rounds.setdefault(key, []).extend(entries)
+
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self._remeasure(self.suspects)
+        self.suspects.clear()
         if self.is_worker:
+            session.config.workeroutput[WORKEROUTPUT_ROUNDS] = self.rounds  # type: ignore[attr-defined]
             return
+        self.results, self.drifts = judge_run(self.records, self.store.lookup, self.rounds)
         failed = self._write_updates()
-        results = [compare.Result.from_dict(r["result"]) for r in self.records]
         if self.settings.baseline_report is not None:
             written = [str(s.path) for s in self.saved if s.written]
-            doc = report.document(results, errors=self.messages, updated_files=written)
+            drift = {d: v.as_dict() for d, v in sorted(self.drifts.items())}
+            doc = report.document(
+                self.results, errors=self.messages, updated_files=written, drift=drift
+            )
             report.write_json(self.settings.baseline_report, doc)
-        if results:
-            report.append_step_summary(results, os.environ)
+        if self.results:
+            report.append_step_summary(self.results, os.environ)
+        locations = {
+            str(r["result"]["test"]): (str(r["location"][0]), int(r["location"][1]))
+            for r in self.records
+            if "location" in r
+        }
+        warn_regressions(self.results, locations)
+        regressed = any(r.verdict == compare.REGRESSION and not r.updated for r in self.results)
+        failed = failed or (regressed and self.settings.fail_on_regression)
         if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -261,12 +403,18 @@ class BaselinePlugin:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.is_worker or not (self.records or self.messages):
+        if self.is_worker or not (self.results or self.messages):
             return
         terminalreporter.write_sep("-", "modelgate baselines")
-        results = [compare.Result.from_dict(r["result"]) for r in self.records]
-        if results:
-            for line in report.terminal_lines(results):
+        if self.results:
+            lines = report.terminal_lines(
+                self.results,
+                self.drifts,
+                verbose=self.config.get_verbosity() > 0,
+                report_path=self.settings.baseline_report,
+                fail_on_regression=self.settings.fail_on_regression,
+            )
+            for line in lines:
                 terminalreporter.write_line(line)
         for saved in self.saved:
             if saved.written:
@@ -281,13 +429,10 @@ class BaselinePlugin:
 
 
 class Recorder:
-    """Puts a test's records on its reports, and fails them with ``--fail-on-regression``.
+    """Puts a test's records on its reports, for the controller.
 
     Registered by the first check in a process, so that runs without measurements pay nothing.
     """
-
-    def __init__(self, fail_on_regression: bool) -> None:
-        self.fail_on_regression = fail_on_regression
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -297,17 +442,7 @@ class Recorder:
         records = item.stash.get(RECORDS_KEY, [])
         if records:
             setattr(rep, REPORT_ATTR, list(records))
-            regressed = [
-                r["result"]["message"]
-                for r in records
-                if r["result"]["verdict"] == compare.REGRESSION and not r["update"]
-            ]
             records.clear()
-            if regressed and self.fail_on_regression and rep.passed:
-                rep.outcome = "failed"
-                rep.longrepr = "performance regression (--fail-on-regression):\n" + "\n".join(
-                    regressed
-                )
         return rep
 
 

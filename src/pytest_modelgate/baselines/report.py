@@ -7,7 +7,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate.baselines.compare import MEMORY, TIME, VERDICTS, MetricResult, Result
+from pytest_modelgate.baselines.compare import (
+    MEMORY,
+    MIN_DRIFT_MODELS,
+    NEW,
+    OK,
+    REGRESSION,
+    TIME,
+    VERDICTS,
+    Drift,
+    MetricResult,
+    Result,
+)
 
 HEADER = ("model", "device", "metric", "baseline", "current", "change", "verdict")
 
@@ -43,14 +54,17 @@ def _change(m: MetricResult) -> str:
     return text
 
 
-def table_rows(results: Sequence[Result]) -> list[tuple[str, ...]]:
-    """One row per metric (one row for a result without metrics), most urgent first."""
+def table_rows(results: Sequence[Result], everything: bool = True) -> list[tuple[str, ...]]:
+    """One row per metric (one row for a result without metrics), most urgent first; without
+    ``everything``, only the rows whose verdict is neither ok nor new."""
     rows: list[tuple[str, ...]] = []
     for r in ordered(results):
         updated = " (updated)" if r.updated else ""
-        if not r.metrics:
+        if not r.metrics and (everything or r.verdict not in (OK, NEW)):
             rows.append((r.model, r.device, "-", "-", "-", "-", r.verdict + updated))
         for m in r.metrics:
+            if not everything and m.verdict == OK:
+                continue
             base, cur = _figure(m.metric, m.baseline), _figure(m.metric, m.current)
             row = (r.model, r.device, m.metric, base, cur, _change(m), m.verdict + updated)
             rows.append(row)
@@ -66,15 +80,48 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
-def terminal_lines(results: Sequence[Result]) -> list[str]:
-    """The terminal summary: the table, the messages of what is not ok, the counts."""
-    lines = table(table_rows(results))
-    notes = [
-        r.message
-        for r in ordered(results)
-        if r.verdict in ("regression", "inconclusive") and not r.updated
-    ]
-    return [*lines, *notes, f"baselines: {counts_line(results)}"]
+#: rows shown in the terminal without ``-v``
+SHORT_ROWS = 20
+
+
+def drift_line(device: str, drift: Drift) -> str:
+    """The run's common shift on ``device``, in words."""
+    if not drift.applies:
+        return (
+            f"common shift ({device}): not taken out, {drift.models} comparable model(s) "
+            f"(it needs {MIN_DRIFT_MODELS})"
+        )
+    return (
+        f"common shift ({device}): this run's times are {drift.ratio:.2f}x their baselines "
+        f"across {drift.models} models (unchanged models scatter ±{drift.spread:.0%}); "
+        "each model is judged relative to it"
+    )
+
+
+def terminal_lines(
+    results: Sequence[Result],
+    drifts: Mapping[str, Drift],
+    *,
+    verbose: bool = False,
+    report_path: Path | None = None,
+    fail_on_regression: bool = False,
+) -> list[str]:
+    """The terminal summary: counts and the common shift, then the rows that are not ok or new
+    (most urgent first, at most ``SHORT_ROWS``) and why each regression is one; ``verbose``
+    shows every row instead."""
+    lines = [f"baselines: {counts_line(results)}"]
+    lines += [drift_line(device, drift) for device, drift in sorted(drifts.items())]
+    rows = table_rows(results, everything=verbose)
+    if rows:
+        lines += table(rows if verbose else rows[:SHORT_ROWS])
+    if len(rows) > SHORT_ROWS and not verbose:
+        where = f"the JSON report {report_path}" if report_path else "--baseline-report PATH"
+        lines.append(f"... and {len(rows) - SHORT_ROWS} more rows: -v shows them, as does {where}")
+    regressed = [r for r in ordered(results) if r.verdict == REGRESSION and not r.updated]
+    lines += [r.message for r in (regressed if verbose else regressed[:SHORT_ROWS])]
+    if fail_on_regression and regressed:
+        lines.append(f"--fail-on-regression: {len(regressed)} regression(s) fail this run")
+    return lines
 
 
 def document(results: Sequence[Result], **extra: Any) -> dict[str, Any]:

@@ -246,7 +246,7 @@ def make_entry(
     if fingerprint is not None:
         entry["fingerprint"] = dict(fingerprint)
     for key in (*TIME_KEYS, "memory_peak_mb"):
-        if key in stats:
+        if stats.get(key) is not None:
             entry[key] = _significant(stats[key])
     for key in ("samples", "cpu_samples", "reference_samples"):
         if stats.get(key):
@@ -260,8 +260,9 @@ def make_entry(
         entry["memory_source"] = str(stats["memory_source"])
     if stats.get("memory_base_mb") is not None:
         entry["memory_base_mb"] = _significant(stats["memory_base_mb"])
-    if "threads" in stats:
-        entry["threads"] = int(stats["threads"])
+    for key in ("threads", "loops"):
+        if key in stats:
+            entry[key] = int(stats[key])
     if stats.get("metrics"):
         entry["metrics"] = {str(k): _significant(v) for k, v in stats["metrics"].items()}
     return entry
