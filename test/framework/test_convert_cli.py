@@ -12,7 +12,7 @@ from pytest_modelgate.cli import main
 from pytest_modelgate.convert import files
 
 FIXTURES = Path(__file__).parent / "convert_fixtures"
-FOUND = 26
+FOUND = 27
 CONVERTED = 22
 
 
@@ -54,12 +54,12 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
     assert f"[7/{FOUND}] ⏭️ Skipping test_hf_binary.py (binary file, not Python source)" in lines
     assert f"[12/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
     assert (
-        f"[21/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
+        f"[22/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
         in lines
     )
     assert lines[-2:] == [
         f"Conversion complete: {CONVERTED}/{FOUND} successful",
-        "converted: 22, skipped: 4",
+        "converted: 22, skipped: 5",
     ]
     # The outputs are the golden modules; nothing else changed but the output dir and report.
     after = tree(project)
