@@ -123,6 +123,13 @@ def coverage(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def convert(session: nox.Session) -> None:
+    """Convert legacy test_hf_*.py scripts into gated tests (modelgate convert ARGS)."""
+    session.install("-e", ".")
+    session.run("modelgate", "convert", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Measure the plugin's overhead and the baseline engine, printing figures and ratios."""
     session.install("-e", ".", "pytest-xdist")
