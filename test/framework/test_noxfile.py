@@ -7,8 +7,12 @@ import ast
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
 NOXFILE = Path(__file__).parents[2] / "noxfile.py"
 PROMISED = {"framework", "models", "models-cuda", "update-baselines", "coverage", "convert"}
+# The sessions that run the model suite: each lists only failures and errors.
+MODEL_SESSIONS = ["models", "models-cuda", "update-baselines", "coverage"]
 POSARGS = "<session.posargs>"
 UNKNOWN = "<unknown>"
 
@@ -105,3 +109,29 @@ def test_convert_session_wraps_the_command() -> None:
     keywords = {k.arg: k.value for k in decorator.keywords}
     default = keywords["default"]
     assert isinstance(default, ast.Constant) and default.value is False
+
+
+@pytest.mark.parametrize("name", MODEL_SESSIONS)
+def test_model_sessions_report_only_failures_and_errors(name: str) -> None:
+    model_runs = [args for args in calls(sessions()[name], "run") if "--run-model-tests" in args]
+    assert model_runs, f"{name} runs no model tests"
+    for args in model_runs:
+        reports = [arg for arg in args if arg.startswith("-r") and arg != "-rfE"]
+        assert "-rfE" in args and not reports, args
+
+
+def test_a_later_report_option_overrides_addopts(pytester: pytest.Pytester) -> None:
+    """Why ``-rfE`` on the command line is enough: it comes after the ini's ``-ra``."""
+    pytester.makeini("[pytest]\naddopts = -ra\nxfail_strict = true\n")
+    pytester.makepyfile(
+        test_known="import pytest\n"
+        "@pytest.mark.xfail(reason='known', strict=True)\n"
+        "def test_known(): assert False\n"
+        "def test_broken(): assert False\n"
+    )
+    listed = pytester.runpytest().stdout.str()
+    assert "XFAIL test_known.py::test_known" in listed
+    result = pytester.runpytest("-rfE")
+    result.assert_outcomes(failed=1, xfailed=1)
+    assert "XFAIL" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["FAILED test_known.py::test_broken*"])
