@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -26,7 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tolerate_any_console() -> None:
+    """Print what a console's encoding lacks (a cp1252 console, a file name in another
+    script) as escapes rather than fail with ``UnicodeEncodeError``."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerate_any_console()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
