@@ -12,11 +12,24 @@ from pytest_modelgate import __version__, baselines_cli
 from pytest_modelgate.convert import cli as convert_cli
 from pytest_modelgate.models import catalog_cli
 
+# One rule for every command, shown by ``modelgate --help``.
+EXIT_STATUS = """\
+exit status, the same for every command:
+  0  success: the command did what was asked
+  1  the command ran and found a problem: a file or folder it was given is missing or
+     cannot be read, nothing usable to import, baselines that could not be merged, outputs
+     missing or stale with convert --check, files that failed to convert
+  2  usage error: the command line cannot work as given (an unknown or malformed option,
+     options that contradict each other, a report path that cannot be written); nothing
+     was done"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelgate",
         description="Tools for gated ML model test suites: baselines, catalog, conversion.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
