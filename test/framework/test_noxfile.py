@@ -4,12 +4,14 @@ the framework venv need not have it)."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-NOXFILE = Path(__file__).parents[2] / "noxfile.py"
+ROOT = Path(__file__).parents[2]
+NOXFILE = ROOT / "noxfile.py"
 PROMISED = {"framework", "models", "models-cuda", "update-baselines", "coverage", "convert"}
 # The sessions that run the model suite: each lists only failures and errors.
 MODEL_SESSIONS = ["models", "models-cuda", "update-baselines", "coverage"]
@@ -91,6 +93,13 @@ def calls(function: ast.FunctionDef, method: str) -> list[list[str]]:
 def test_every_promised_session_is_defined() -> None:
     missing = PROMISED - set(sessions())
     assert not missing, f"noxfile.py lacks the sessions {sorted(missing)}"
+
+
+@pytest.mark.parametrize("doc", ["README.md", "CONTRIBUTING.md"])
+def test_every_session_is_in_the_docs_session_table(doc: str) -> None:
+    """A row of its own (``| `nox -s NAME`` at the start of a line), not a mention elsewhere."""
+    rows = re.findall(r"^\| `nox -s ([\w-]+)", (ROOT / doc).read_text(encoding="utf-8"), re.M)
+    assert [name for name in sessions() if name not in rows] == []
 
 
 def test_every_session_has_a_one_line_docstring() -> None:
