@@ -7,8 +7,9 @@ import nox
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["framework", "lint", "models", "coverage"]
 
-# torch is pinned wherever it is installed: an unpinned torch pulls a multi-gigabyte CUDA build.
-# The `models` extra pins both torch and transformers (pyproject.toml is the one place).
+# torch is pinned wherever it is installed: the `models` extra pins both torch and transformers
+# (pyproject.toml is the one place). On Linux, PyPI's torch is the CUDA build, pinned or not;
+# PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu gives these venvs the CPU build.
 MODEL_DEPS = ["-e", ".[models]", "pytest-xdist", "pytest-split"]
 # -rfE comes after pyproject's addopts (-ra), so it wins: a model run lists its failures and
 # errors only, not the suite's two hundred expected failures (`modelgate catalog --status
