@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -12,11 +13,24 @@ from pytest_modelgate.baselines import cli as baselines_cli
 from pytest_modelgate.convert import cli as convert_cli
 from pytest_modelgate.models import catalog_cli
 
+# One rule for every command, shown by ``modelgate --help``.
+EXIT_STATUS = """\
+exit status, the same for every command:
+  0  success: the command did what was asked
+  1  the command ran and found a problem: a file or folder it was given is missing or
+     cannot be read, nothing usable to import, baselines that could not be merged, outputs
+     missing or stale with convert --check, files that failed to convert
+  2  usage error: the command line cannot work as given (an unknown or malformed option,
+     options that contradict each other, a report path that cannot be written); nothing
+     was done"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelgate",
         description="Tools for gated ML model test suites: baselines, catalog, conversion.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -27,7 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tolerate_any_console() -> None:
+    """Print what a console's encoding lacks (a cp1252 console, a file name in another
+    script) as escapes rather than fail with ``UnicodeEncodeError``."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerate_any_console()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

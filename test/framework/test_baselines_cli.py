@@ -86,6 +86,23 @@ def test_bad_seed_file(
     assert not (tmp_path / "cpu.json").exists()
 
 
+@pytest.mark.parametrize(
+    "content",
+    ['{"BAD_cpu": {"inference_time_mean": 0, "timestamp": "2024-05-01"}, "LIST_cpu": [1]}', "{}"],
+)
+def test_nothing_usable_to_import_is_a_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(content)
+    store = tmp_path / "store"
+    assert main(["baselines", "import", str(path), "--baselines-dir", str(store)]) == 1
+    captured = capsys.readouterr()
+    assert f"{path}: no usable entry, nothing imported" in captured.err
+    assert "took" not in captured.out
+    assert not store.exists()
+
+
 def test_corrupt_store_is_not_touched(
     seed_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 
 from pytest_modelgate import __version__
 from pytest_modelgate.cli import main
+from pytest_modelgate.models import status
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,11 +51,86 @@ def test_catalog_expected_failures_say_why(capsys: pytest.CaptureFixture[str]) -
     assert all("expected failure" in line and ": " in line for line in lines)
 
 
-def test_catalog_record_slow_needs_a_report(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read the report"),
+        ("<testsuite", "cannot read the report"),
+        ('<testsuite><testcase name="test_a" time="1"/></testsuite>', "no CPU model-suite"),
+    ],
+)
+def test_catalog_record_slow_needs_a_usable_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, message: str
 ) -> None:
-    assert main(["catalog", "--record-slow", str(tmp_path / "missing.xml")]) == 2
-    assert "no such report" in capsys.readouterr().err
+    report = tmp_path / "report.xml"
+    if content is not None:
+        report.write_text(content)
+    before = status.SLOW.read_bytes()
+    assert main(["catalog", "--record-slow", str(report)]) == 1
+    assert message in capsys.readouterr().err
+    assert status.SLOW.read_bytes() == before
+
+
+def test_help_states_the_exit_status_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    rule = out[out.index("exit status, the same for every command:") :].splitlines()
+    assert [line.split()[0] for line in rule[1:] if not line.startswith("     ")] == [
+        "0",
+        "1",
+        "2",
+    ]
+    assert rule[1].startswith("  0  success")
+    assert rule[-1].strip().endswith("was done")
+
+
+def exit_status(argv: list[str]) -> int:
+    """The status ``modelgate ARGV`` exits with, a usage error's ``SystemExit`` included."""
+    try:
+        return main(argv)
+    except SystemExit as exit_info:
+        assert isinstance(exit_info.code, int)
+        return exit_info.code
+
+
+# Every command follows the rule of ``modelgate --help``: 0 success, 1 the command ran and
+# found a problem, 2 the command line cannot work.
+EXIT_STATUSES = [
+    (["catalog", "-k", "bert-fill"], 0),
+    (["baselines", "import", "good.json", "--baselines-dir", "store"], 0),
+    (["baselines", "merge", "store", "--into", "merged"], 0),
+    (["convert", "--input-dir", "legacy", "--output-dir", "out"], 0),
+    (["baselines", "import", "missing.json"], 1),
+    (["baselines", "import", "bad.json", "--baselines-dir", "store"], 1),
+    (["baselines", "merge", "missing", "--into", "merged"], 1),
+    (["catalog", "--record-slow", "missing.xml"], 1),
+    (["convert", "--input-dir", "missing"], 1),
+    (["convert", "--input-dir", "legacy", "--output-dir", "out", "--check"], 1),
+    ([], 0),
+    (["baselines"], 2),
+    (["baselines", "import"], 2),
+    (["baselines", "merge", "--into", "merged"], 2),
+    (["catalog", "--category", "nonsense"], 2),
+    (["convert", "--jobs", "0"], 2),
+    (["convert", "--input-dir", "legacy", "--report", "good.json/report.json"], 2),
+    (["convert", "--input-dir", "legacy", "--output-dir", "legacy/.."], 2),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), EXIT_STATUSES)
+def test_exit_status_follows_one_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], expected: int
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed = {"BERT_cpu": {"inference_time_mean": 0.01, "timestamp": "2024-05-01", "device": "cpu"}}
+    (tmp_path / "good.json").write_text(json.dumps(seed))
+    (tmp_path / "bad.json").write_text(json.dumps({"BERT_cpu": {"inference_time_mean": -1}}))
+    assert main(["baselines", "import", "good.json", "--baselines-dir", "store"]) == 0
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy/test_hf_bert.py").write_text('class TestBertModels:\n    model_id = "b"\n')
+    assert exit_status(argv) == expected
 
 
 def test_closed_pipe_is_not_an_error() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from pytest_modelgate.cli import main
 from pytest_modelgate.convert import files
 
 FIXTURES = Path(__file__).parent / "convert_fixtures"
-FOUND = 26
+FOUND = 27
 CONVERTED = 22
 
 
@@ -54,12 +57,12 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
     assert f"[7/{FOUND}] ⏭️ Skipping test_hf_binary.py (binary file, not Python source)" in lines
     assert f"[12/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
     assert (
-        f"[21/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
+        f"[22/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
         in lines
     )
     assert lines[-2:] == [
         f"Conversion complete: {CONVERTED}/{FOUND} successful",
-        "converted: 22, skipped: 4",
+        "converted: 22, skipped: 5",
     ]
     # The outputs are the golden modules; nothing else changed but the output dir and report.
     after = tree(project)
@@ -208,18 +211,76 @@ def test_a_link_in_the_output_dir_is_not_followed(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "status", "message"),
     [
-        (["--input-dir", "missing"], "no input directory 'missing'"),
-        (["--input-dir", "test/improved/x", "--output-dir", "test"], "lies inside the output"),
+        (["--input-dir", "missing"], 1, "no input directory 'missing'"),
+        (["--input-dir", "test/improved/x", "--output-dir", "test"], 2, "lies inside the output"),
     ],
 )
 def test_bad_directories(
-    project: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    project: Path, capsys: pytest.CaptureFixture[str], args: list[str], status: int, message: str
 ) -> None:
     (project / "test/improved/x").mkdir(parents=True)
-    assert main(["convert", *args]) == 2
+    assert main(["convert", *args]) == status
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        ("notes.txt/report.json", "needs a folder where the file 'notes.txt' is"),
+        ("notes.txt/deeper/report.json", "needs a folder where the file 'notes.txt' is"),
+        ("test", "is a folder, not a file"),
+    ],
+)
+def test_a_report_path_that_cannot_be_written_is_refused_first(
+    project: Path, capsys: pytest.CaptureFixture[str], report: str, message: str
+) -> None:
+    """A usage error before anything is converted: no output written, no traceback."""
+    (project / "notes.txt").write_text("a file, not a folder\n")
+    before = tree(project)
+    assert main(["convert", "--report", report]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"modelgate convert: --report {report!r} {message}\n"
+    assert captured.out == ""
+    assert tree(project) == before
+
+
+def test_quiet_prints_failures_and_the_summary_only(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["convert", "--quiet"]) == 0
+    summary = f"Conversion complete: {CONVERTED}/{FOUND} successful (converted: 22, skipped: 5)"
+    assert capsys.readouterr().out == summary + "\n"
+    (project / "test/improved/test_hf_gpt2_improved.py").write_text("stale\n")
+    assert main(["convert", "--check", "-q"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"[14/{FOUND}] ❌ Stale test_hf_gpt2.py → test_hf_gpt2_improved.py"
+        " (differs: convert with --overwrite)",
+        f"Conversion complete: {CONVERTED - 1}/{FOUND} successful"
+        " (skipped: 5, stale: 1, up-to-date: 21)",
+    ]
+
+
+def test_a_console_that_is_not_utf8(tmp_path: Path) -> None:
+    """On a cp1252 console the log uses plain marks, and a name it cannot encode is escaped."""
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    shutil.copy(FIXTURES / "legacy/test_hf_bert.py", legacy / "test_hf_bert.py")
+    shutil.copy(FIXTURES / "legacy/test_hf_gpt2.py", legacy / "test_hf_gpt2_\u0436.py")
+    script = "import sys; from pytest_modelgate.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "convert", "--input-dir", "legacy", "--output-dir", "out"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONIOENCODING": "cp1252"},
+        capture_output=True,
+        check=False,
+    )
+    out = done.stdout.decode("cp1252")
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert out.splitlines()[0] == "* Converting legacy model tests"
+    assert "[1/2] + Converted test_hf_bert.py -> test_hf_bert_improved.py" in out
+    assert "[2/2] + Converted test_hf_gpt2_\\u0436.py -> test_hf_gpt2_improved.py" in out
 
 
 @pytest.mark.parametrize(
@@ -246,6 +307,7 @@ def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
         "--check",
         "--jobs",
         "--report",
+        "--quiet",
     ):
         assert flag in out
 

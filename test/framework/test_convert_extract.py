@@ -75,6 +75,8 @@ SKIPPED = [
     ("test_hf_api_integration.py", "no model: 'api_integration' is no model type"),
     ("test_hf_empty.py", "empty file"),
     ("test_hf_binary.py", "binary file, not Python source"),
+    # a skillset template whose only model_type is a task, of a model transformers lacks
+    ("test_hf_nougat.py", "no model: 'nougat' is no model type"),
 ]
 
 
@@ -127,6 +129,40 @@ def test_unknown_types_are_converted_as_expected_failures(
     assert (found.model_type, found.known_type, found.model_id) == (model_type, False, model_id)
     assert found.reasons[0] == f"model type {model_type!r} is not in the transformers {VERSION}"
     assert "pytest.mark.xfail(reason=UNKNOWN_TYPE, strict=True)" in generate(found)
+
+
+TASKS_AS_NAMES = [
+    # the template's model_type default is a task
+    ("test_hf_nougat.py", None, None),
+    # the file name and the test class name a task, and the file declares no model type
+    (
+        "test_hf_text_generation.py",
+        'class TestTextGenerationModels:\n    model_id = "org/lm"\n',
+        None,
+    ),
+    # a registry named after a task, in another spelling: the file name names the model
+    ("test_hf_lm.py", 'FILL_MASK_MODELS_REGISTRY = {"org/lm-base": {"task": "fill-mask"}}\n', "lm"),
+    # a known model: its declared task-named model type is ignored, with the reason
+    ("test_hf_bert.py", 'class TestBertModels:\n    model_type = "fill_mask"\n', "bert"),
+]
+
+
+@pytest.mark.parametrize(("source", "text", "model_type"), TASKS_AS_NAMES)
+def test_a_task_is_never_the_model_type(
+    source: str, text: str | None, model_type: str | None
+) -> None:
+    data = LEGACY.joinpath(source).read_bytes() if text is None else text.encode()
+    found = extract(source, data)
+    assert found.model_type == model_type
+    assert found.is_model == (model_type is not None)
+    noted = [*found.reasons, found.skip_reason or ""]
+    assert any("a task, not a model type" in note for note in noted), noted
+
+
+def test_task_names_in_any_spelling() -> None:
+    tasks = ["text-generation", "Fill_Mask", "translation_en_to_fr", "NER", "textgeneration"]
+    assert all(ex.is_task(name) for name in tasks)
+    assert not any(ex.is_task(name) for name in ["nougat", "bert", "gpt2", "text", "image"])
 
 
 def test_unknown_model_type_is_converted_with_its_reason() -> None:

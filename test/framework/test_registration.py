@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from pytest_modelgate.plugin import MARKERS
 
+README = Path(__file__).parents[2] / "README.md"
+GROUP = "model test gating and performance baselines:"
 OPTIONS = [
     "--run-model-tests",
     "--update-baselines",
@@ -17,11 +22,22 @@ OPTIONS = [
 def test_help_shows_every_option_in_one_group(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     lines = result.stdout.lines
-    start = lines.index("model test gating and performance baselines:")
+    start = lines.index(GROUP)
     group = "\n".join(lines[start : start + 20])
     for option in OPTIONS:
         assert option in group
     result.stdout.fnmatch_lines(["*model_test_paths (paths)*", "*baseline_tolerance*"])
+
+
+def test_readme_documents_every_option(pytester: pytest.Pytester) -> None:
+    """README's options table has a row for each option of the group in ``pytest --help``."""
+    lines = pytester.runpytest("--help").stdout.lines
+    start = lines.index(GROUP) + 1
+    group = lines[start : lines.index("", start)]
+    options = [m.group(1) for line in group if (m := re.match(r"  (--[\w-]+)", line))]
+    assert {o.split("=")[0] for o in OPTIONS} <= set(options)
+    table = README.read_text(encoding="utf-8")
+    assert [option for option in options if f"| `{option}" not in table] == []
 
 
 def test_markers_are_registered(pytester: pytest.Pytester) -> None:

@@ -133,8 +133,12 @@ def run_import(args: argparse.Namespace) -> int:
             print(f"took {len(take)} into {result.path}: {names}")
     for key, reason in skipped:
         print(f"skipped {key}: {reason}")
-    if not converted.entries and not skipped:
-        print(f"{source}: no entries")
+    if not converted.entries:
+        print(
+            f"modelgate baselines import: {source}: no usable entry, nothing imported",
+            file=sys.stderr,
+        )
+        return 1
     return status
 
 

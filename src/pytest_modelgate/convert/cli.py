@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
@@ -31,6 +32,9 @@ from pytest_modelgate.convert.generate import generate, module_filename
 REPORT_SCHEMA = 1
 SUCCESS = frozenset({"converted", "exists", "would-convert", "up-to-date"})
 FAILURE = frozenset({"failed", "stale", "missing"})
+# The log's marks, and plain ones for a console whose encoding lacks them (cp1252, say).
+MARKS = {"start": "🔄", "ok": "✅", "look": "🔎", "skip": "⏭️", "bad": "❌", "to": "→"}
+PLAIN_MARKS = {"start": "*", "ok": "+", "look": "?", "skip": "-", "bad": "x", "to": "->"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,12 @@ def register(subparsers: Any) -> None:
         type=Path,
         metavar="PATH",
         help="Write a JSON report: per file its status, extracted fields and reasons",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="Print only the files that fail and the final summary line",
     )
     parser.set_defaults(func=run)
 
@@ -198,17 +208,27 @@ def claim(extraction: Extraction, claimed: dict[str, str]) -> tuple[str, str]:
     return output, f"numbered: {first} is the output of {claimed[first]}"
 
 
-def log_line(i: int, total: int, outcome: Outcome) -> str:
+def marks_for(out: TextIO) -> Mapping[str, str]:
+    """The log's marks where ``out`` can encode them, else plain ASCII ones."""
+    try:
+        "".join(MARKS.values()).encode(getattr(out, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return PLAIN_MARKS
+    return MARKS
+
+
+def log_line(i: int, total: int, outcome: Outcome, marks: Mapping[str, str] = MARKS) -> str:
     source, output, detail = outcome.source, outcome.output, outcome.detail
+    ok, skip, bad, to = marks["ok"], marks["skip"], marks["bad"], marks["to"]
     lines = {
-        "converted": f"✅ Converted {source} → {output}",
-        "would-convert": f"🔎 Would convert {source} → {output}",
-        "up-to-date": f"✅ Up to date {source} → {output}",
-        "exists": f"⏭️ Skipping {source} ({detail})",
-        "skipped": f"⏭️ Skipping {source} ({detail})",
-        "missing": f"❌ Missing {source} → {output}",
-        "stale": f"❌ Stale {source} → {output} (differs: convert with --overwrite)",
-        "failed": f"❌ Failed {source}: {detail}",
+        "converted": f"{ok} Converted {source} {to} {output}",
+        "would-convert": f"{marks['look']} Would convert {source} {to} {output}",
+        "up-to-date": f"{ok} Up to date {source} {to} {output}",
+        "exists": f"{skip} Skipping {source} ({detail})",
+        "skipped": f"{skip} Skipping {source} ({detail})",
+        "missing": f"{bad} Missing {source} {to} {output}",
+        "stale": f"{bad} Stale {source} {to} {output} (differs: convert with --overwrite)",
+        "failed": f"{bad} Failed {source}: {detail}",
     }
     shown = outcome.status in ("converted", "would-convert") or (
         outcome.status == "missing" and detail != "output missing"
@@ -218,7 +238,7 @@ def log_line(i: int, total: int, outcome: Outcome) -> str:
 
 
 def header(args: argparse.Namespace, found: int, out: TextIO) -> None:
-    print("🔄 Converting legacy model tests", file=out)
+    print(f"{marks_for(out)['start']} Converting legacy model tests", file=out)
     print(f"Input directory: {args.input_dir}", file=out)
     print(f"Output directory: {args.output_dir}", file=out)
     print(f"Pattern: {args.pattern}", file=out)
@@ -230,11 +250,42 @@ def header(args: argparse.Namespace, found: int, out: TextIO) -> None:
         print("Mode: check (nothing is written; missing or stale outputs fail)", file=out)
 
 
-def footer(outcomes: list[Outcome], out: TextIO) -> None:
+def footer(outcomes: list[Outcome], out: TextIO, *, quiet: bool = False) -> None:
+    """The summary: the share that succeeded, then the count of each status (one line when
+    ``quiet``)."""
     counts = Counter(o.status for o in outcomes)
     done = sum(counts[s] for s in SUCCESS)
-    print(f"Conversion complete: {done}/{len(outcomes)} successful", file=out)
-    print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())), file=out)
+    complete = f"Conversion complete: {done}/{len(outcomes)} successful"
+    statuses = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+    lines = [f"{complete} ({statuses})"] if quiet else [complete, statuses]
+    print(*lines, sep="\n", file=out)
+
+
+def report_problem(path: Path) -> str | None:
+    """Why no report can be written at ``path`` (folders it needs are made), or None: checked
+    before anything is converted, so a bad path costs nothing and writes nothing."""
+    if path.is_dir():
+        return f"--report {str(path)!r} is a folder, not a file"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"--report {str(path)!r} cannot be written"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"--report {str(path)!r} needs a folder where the file {str(folder)!r} is"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--report {str(path)!r} cannot be written: {str(folder)!r} is read-only"
+    return None
+
+
+def write_report(path: Path, document: dict[str, object]) -> str | None:
+    """Write the JSON report; the error, or None."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as error:
+        return f"cannot write the report {str(path)!r}: {error.strerror or error}"
+    return None
 
 
 def report(args: argparse.Namespace, found: int, outcomes: list[Outcome]) -> dict[str, object]:
@@ -268,7 +319,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out
     if not args.input_dir.is_dir():
         print(f"modelgate convert: no input directory {str(args.input_dir)!r}", file=sys.stderr)
-        return 2
+        return 1
     if files.inside(args.input_dir, args.output_dir.resolve()):
         print(
             f"modelgate convert: input directory {str(args.input_dir)!r} lies inside the "
@@ -276,10 +327,16 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = None if args.report is None else report_problem(args.report)
+    if problem is not None:
+        print(f"modelgate convert: {problem}", file=sys.stderr)
+        return 2
     sources = files.discover(args.input_dir, args.output_dir, args.pattern)
     found = len(sources)
     sources = sources[: args.limit] if args.limit is not None else sources
-    header(args, found, out)
+    if not args.quiet:
+        header(args, found, out)
+    marks = marks_for(out)
     outcomes: list[Outcome] = []
     output_dir = files.OutputDir(args.output_dir)
     claimed: dict[str, str] = {}
@@ -288,17 +345,19 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             status, output, detail = settle(result, args, output_dir, claimed)
             outcome = Outcome(result.extraction.source, status, output, detail, result)
             outcomes.append(outcome)
-            print(log_line(i, len(sources), outcome), file=out, flush=True)
+            if not args.quiet or status in FAILURE:
+                print(log_line(i, len(sources), outcome, marks), file=out, flush=True)
     except BrokenProcessPool:
         print(
             f"modelgate convert: a worker process died after {len(outcomes)} files; "
             "the outputs written so far are kept (rerun with --jobs 1 to see which file)",
             file=sys.stderr,
         )
-        return 2
-    footer(outcomes, out)
-    if args.report is not None:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(report(args, found, outcomes), indent=1, sort_keys=True)
-        args.report.write_text(text + "\n", encoding="utf-8")
-    return 1 if any(o.status in FAILURE for o in outcomes) else 0
+        return 1
+    footer(outcomes, out, quiet=args.quiet)
+    error = (
+        None if args.report is None else write_report(args.report, report(args, found, outcomes))
+    )
+    if error is not None:
+        print(f"modelgate convert: {error}", file=sys.stderr)
+    return 1 if error is not None or any(o.status in FAILURE for o in outcomes) else 0

@@ -70,6 +70,9 @@ PREFERRED_TASKS = (
     "image-feature-extraction",
     "feature-extraction",
 )
+# Pipeline tasks in any spelling (``text-generation``, ``fill_mask``): what a template passes as
+# ``model_type="text-generation"`` says what the model does, never which model it is.
+_TASKS = frozenset(normalize(task) for task in TASK_HEADS)
 _TYPE_NAME = re.compile(r"[A-Za-z][\w.\-]{0,63}", re.ASCII)
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")
 _CUES = {
@@ -174,6 +177,11 @@ def task_name(value: str) -> str:
     return "translation" if task.startswith("translation-") else task
 
 
+def is_task(value: str) -> bool:
+    """True for the name of a pipeline task, which is never a model type."""
+    return normalize(task_name(value)) in _TASKS
+
+
 def show(value: str, limit: int = 60) -> str:
     """A value for a report line: quoted and escaped, cut to ``limit`` characters."""
     text = repr(value)
@@ -208,6 +216,11 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
     parser, facts = scan(text, index.by_class, truncated=truncated)
     reasons = [f"over {READ_LIMIT >> 20} MiB: only the start was read"] if truncated else []
     model_type, evidence = choose_model_type(name, facts, index)
+    tasks_as_names = _tasks_as_names(name, facts)
+    reasons += [
+        f"ignored {value!r} ({origin}): a task, not a model type"
+        for value, origin in tasks_as_names
+    ]
     model_id = choose_model_id(facts, reasons)
     # Class names and ids alone may be a helper's; a model test also has a test's shape.
     weak = model_type is None or evidence in ("class name", "model id")
@@ -218,8 +231,11 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
         or _declared_types(facts)
         or _declares_id(facts)
     )
-    if (weak and not has_shape) or not identifier(name):
-        return Extraction(source, name, parser, skip_reason=no_model_reason(name, facts))
+    # A model the registry lacks is named after the file's own names: a task is none of them.
+    unnamed = model_type is None and is_task(name) and not _named_types(facts)
+    if (weak and not has_shape) or not identifier(name) or unnamed:
+        reason = no_model_reason(name, facts, tasks_as_names)
+        return Extraction(source, name, parser, skip_reason=reason)
     if model_type is None:
         model_type, task, head, category = unknown_type(name, facts, text, index, reasons)
     else:
@@ -248,7 +264,7 @@ def unknown_type(
     the declared type or the file's name, its first pipeline task, the category of that task
     (or of the file's words, for plain feature extraction). The tests of such a module are
     strict expected failures, with the first reason as theirs."""
-    declared = _declared_types(facts) + [f.value for f in facts.registry_names]
+    declared = _named_types(facts)
     model_type = declared[0] if declared else name
     reasons.insert(
         0,
@@ -276,7 +292,31 @@ def _declares_id(facts: Facts) -> bool:
 
 def _declared_types(facts: Facts) -> list[str]:
     """The model types the file declares (``self.model_type = "cpm"``), valid names only."""
-    return [f.value for f in facts.types if _TYPE_NAME.fullmatch(f.value)]
+    return [f.value for f in facts.types if _TYPE_NAME.fullmatch(f.value) and not is_task(f.value)]
+
+
+def _named_types(facts: Facts) -> list[str]:
+    """The model types the file declares, then the names of its model registries."""
+    return _declared_types(facts) + [f.value for f in facts.registry_names if not is_task(f.value)]
+
+
+def _own_names(name: str, facts: Facts) -> list[tuple[str, str]]:
+    """The names a file gives its model, each with where it comes from: its file name, the
+    model types it declares, its ``<NAME>_MODELS_REGISTRY`` and ``Test<Name>Models`` names."""
+    own = [(name, "file name")]
+    own += [(f.value, f.source) for f in facts.types]
+    own += [(f.value, f.source) for f in facts.registry_names]
+    own += [(f.value, f.source) for f in facts.test_classes]
+    return own
+
+
+def _tasks_as_names(name: str, facts: Facts) -> list[tuple[str, str]]:
+    """The file's own names that are tasks, each once (``model_type="text-generation"``)."""
+    seen: dict[str, str] = {}
+    for value, source in _own_names(name, facts):
+        if is_task(value):
+            seen.setdefault(value, source)
+    return list(seen.items())
 
 
 def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None, str]:
@@ -288,10 +328,7 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
     own that none of these finds, its type is unknown: class names and ids elsewhere in it
     (often a template's leftovers) do not override what the file says it tests.
     """
-    own = [(name, "file name")]
-    own += [(f.value, f.source) for f in facts.types]
-    own += [(f.value, f.source) for f in facts.registry_names]
-    own += [(f.value, f.source) for f in facts.test_classes]
+    own = [(value, source) for value, source in _own_names(name, facts) if not is_task(value)]
     for value, source in own:
         found = index.by_norm.get(normalize(value))
         if found is not None:
@@ -311,11 +348,7 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
         if found is not None:
             return found, f"{fact.source}, {_part_note(whole_part)}"
     named = normalize(name)
-    if (
-        _declared_types(facts)
-        or facts.registry_names
-        or any(normalize(f.value) == named for f in facts.test_classes)
-    ):
+    if _named_types(facts) or any(normalize(f.value) == named for f in facts.test_classes):
         return None, ""  # the file names its model, and the registry has no such type
     for fact in facts.classes:
         found = index.by_class.get(fact.value)
@@ -450,11 +483,16 @@ def category_from_cues(text: str) -> str:
     return "audio" if audio >= vision else "vision"
 
 
-def no_model_reason(name: str, facts: Facts) -> str:
+def no_model_reason(name: str, facts: Facts, tasks_as_names: list[tuple[str, str]]) -> str:
     seen = "no Test<Name>Models class, model registry, model type or model id"
     if not identifier(name):
-        return f"no model: the file name names none ({name!r}) and the file has {seen}"
-    return f"no model: {name!r} is no model type and the file has {seen}"
+        reason = f"no model: the file name names none ({name!r}) and the file has {seen}"
+    else:
+        reason = f"no model: {name!r} is no model type and the file has {seen}"
+    if tasks_as_names:
+        named = ", ".join(f"{value!r} ({source})" for value, source in tasks_as_names)
+        reason += f"; {named}: a task, not a model type"
+    return reason
 
 
 __all__ = ["Extraction", "extract", "identifier", "legacy_name", "registry_index"]

@@ -1,0 +1,146 @@
+"""The nox sessions the docs promise, read from ``noxfile.py`` with ``ast`` (nox is not imported:
+the framework venv need not have it)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+NOXFILE = ROOT / "noxfile.py"
+PROMISED = {"framework", "models", "models-cuda", "update-baselines", "coverage", "convert"}
+# The sessions that run the model suite: each lists only failures and errors.
+MODEL_SESSIONS = ["models", "models-cuda", "update-baselines", "coverage"]
+POSARGS = "<session.posargs>"
+UNKNOWN = "<unknown>"
+
+
+def module() -> ast.Module:
+    return ast.parse(NOXFILE.read_text(encoding="utf-8"))
+
+
+def assignments(body: list[ast.stmt]) -> dict[str, ast.expr]:
+    """``NAME = value`` of a body (the module's constants, a session's locals)."""
+    found: dict[str, ast.expr] = {}
+    for node in body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                found[target.id] = node.value
+    return found
+
+
+def flatten(node: ast.expr, names: Mapping[str, ast.expr]) -> list[str]:
+    """The strings an argument expression stands for: lists and constants resolved, a star
+    unpacked, ``session.posargs`` as ``POSARGS``, anything computed as ``UNKNOWN``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Starred):
+        return flatten(node.value, names)
+    if isinstance(node, ast.List | ast.Tuple):
+        return [text for element in node.elts for text in flatten(element, names)]
+    if isinstance(node, ast.Name) and node.id in names:
+        return flatten(names[node.id], names)
+    if isinstance(node, ast.Attribute) and node.attr == "posargs":
+        return [POSARGS]
+    return [UNKNOWN]
+
+
+def session_name(function: ast.FunctionDef) -> str | None:
+    """The session a function defines (its decorator's ``name=``, else its own name)."""
+    for decorator in function.decorator_list:
+        call = decorator if isinstance(decorator, ast.Call) else None
+        target = call.func if call is not None else decorator
+        if not (isinstance(target, ast.Attribute) and target.attr == "session"):
+            continue
+        keywords = {k.arg: k.value for k in call.keywords} if call is not None else {}
+        name = keywords.get("name")
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            return name.value
+        return function.name
+    return None
+
+
+def sessions() -> dict[str, ast.FunctionDef]:
+    tree = module()
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and (name := session_name(node)) is not None:
+            found[name] = node
+    return found
+
+
+def calls(function: ast.FunctionDef, method: str) -> list[list[str]]:
+    """The flattened arguments of each ``session.<method>(...)`` call of a session."""
+    names = {**assignments(module().body), **assignments(function.body)}
+    found = []
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == method
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "session"
+        ):
+            found.append([text for arg in node.args for text in flatten(arg, names)])
+    return found
+
+
+def test_every_promised_session_is_defined() -> None:
+    missing = PROMISED - set(sessions())
+    assert not missing, f"noxfile.py lacks the sessions {sorted(missing)}"
+
+
+@pytest.mark.parametrize("doc", ["README.md", "CONTRIBUTING.md"])
+def test_every_session_is_in_the_docs_session_table(doc: str) -> None:
+    """A row of its own (``| `nox -s NAME`` at the start of a line), not a mention elsewhere."""
+    rows = re.findall(r"^\| `nox -s ([\w-]+)", (ROOT / doc).read_text(encoding="utf-8"), re.M)
+    assert [name for name in sessions() if name not in rows] == []
+
+
+def test_every_session_has_a_one_line_docstring() -> None:
+    """``nox -l`` shows each session with its docstring."""
+    for name, function in sessions().items():
+        docstring = ast.get_docstring(function)
+        assert docstring and "\n" not in docstring.strip(), name
+
+
+def test_convert_session_wraps_the_command() -> None:
+    function = sessions()["convert"]
+    assert calls(function, "install") == [["-e", "."]]
+    assert calls(function, "run") == [["modelgate", "convert", POSARGS]]
+    (decorator,) = function.decorator_list
+    assert isinstance(decorator, ast.Call)
+    keywords = {k.arg: k.value for k in decorator.keywords}
+    default = keywords["default"]
+    assert isinstance(default, ast.Constant) and default.value is False
+
+
+@pytest.mark.parametrize("name", MODEL_SESSIONS)
+def test_model_sessions_report_only_failures_and_errors(name: str) -> None:
+    model_runs = [args for args in calls(sessions()[name], "run") if "--run-model-tests" in args]
+    assert model_runs, f"{name} runs no model tests"
+    for args in model_runs:
+        reports = [arg for arg in args if arg.startswith("-r") and arg != "-rfE"]
+        assert "-rfE" in args and not reports, args
+
+
+def test_a_later_report_option_overrides_addopts(pytester: pytest.Pytester) -> None:
+    """Why ``-rfE`` on the command line is enough: it comes after the ini's ``-ra``."""
+    pytester.makeini("[pytest]\naddopts = -ra\nxfail_strict = true\n")
+    pytester.makepyfile(
+        test_known="import pytest\n"
+        "@pytest.mark.xfail(reason='known', strict=True)\n"
+        "def test_known(): assert False\n"
+        "def test_broken(): assert False\n"
+    )
+    listed = pytester.runpytest().stdout.str()
+    assert "XFAIL test_known.py::test_known" in listed
+    result = pytester.runpytest("-rfE")
+    result.assert_outcomes(failed=1, xfailed=1)
+    assert "XFAIL" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["FAILED test_known.py::test_broken*"])
