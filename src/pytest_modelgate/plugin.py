@@ -71,7 +71,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fail-on-regression",
         action="store_true",
         default=False,
-        help="Fail the tests whose performance regressed instead of warning",
+        help="Make the run fail when a model's performance regressed, instead of only warning",
     )
     group.addoption(
         "--gpu-per-worker",

@@ -213,14 +213,15 @@ def calibrate(
 
 
 def per_call(timed_calls: Callable[[int], tuple[float, float]], at_least_s: float) -> float:
-    """Seconds per call, from calls repeated until they last ``at_least_s`` (one call of a slow
-    model; more of a fast one, whose first call alone says little)."""
-    loops = 1
+    """Seconds per call, the fastest of batches of calls grown until one lasts ``at_least_s``
+    (at least two batches: one call that the scheduler interrupted says little)."""
+    loops, batches, best = 1, 0, math.inf
     while True:
         call_s = max(timed_calls(loops)[0], 1e-9)
-        if call_s * loops >= at_least_s or loops >= MAX_LOOPS:
-            return call_s
-        loops = min(MAX_LOOPS, max(2 * loops, math.ceil(at_least_s / call_s)))
+        best, batches = min(best, call_s), batches + 1
+        if (call_s * loops >= at_least_s and batches >= 2) or loops >= MAX_LOOPS:
+            return best
+        loops = min(MAX_LOOPS, max(loops, math.ceil(at_least_s / call_s)))
 
 
 def measure(
