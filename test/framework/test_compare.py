@@ -233,3 +233,63 @@ def test_result_round_trips_through_a_dict() -> None:
 )
 def test_overall(verdicts: list[str], expected: str) -> None:
     assert compare.overall(verdicts) == expected
+
+
+def test_drift_of_a_run() -> None:
+    drift = compare.drift_of([1.30, 1.28, 1.32, 1.31, 1.29, 1.30, 1.33, 1.27, 2.5])
+    assert drift.applies
+    assert drift.ratio == pytest.approx(1.30, abs=0.01)
+    assert 0 < drift.spread < 0.05  # one outlier does not widen the spread
+    too_few = compare.drift_of([1.3] * (compare.MIN_DRIFT_MODELS - 1))
+    assert not too_few.applies
+    assert too_few.models == compare.MIN_DRIFT_MODELS - 1
+    assert compare.drift_of([]).ratio == 1.0
+
+
+def test_a_whole_run_slower_is_not_a_regression() -> None:
+    """Every model 1.3x slower: the common shift takes it out; one 2x slower still stands out."""
+    drift = compare.drift_of([1.3] * 20)
+    assert check(stats([t * 1.3 for t in BASE]), stats(BASE)).verdict == compare.REGRESSION
+    shifted = compare.compare(
+        "bert", "cpu", stats([t * 1.3 for t in BASE]), stats(BASE), Rule(), drift=drift
+    )
+    assert shifted.verdict == compare.OK
+    assert shifted.metrics[0].change_percent == pytest.approx(0, abs=1)
+    worse = compare.compare(
+        "bert", "cpu", stats([t * 2.6 for t in BASE]), stats(BASE), Rule(), drift=drift
+    )
+    assert worse.verdict == compare.REGRESSION
+    assert worse.metrics[0].change_percent == pytest.approx(100, abs=2)
+
+
+def test_the_run_noise_widens_the_band() -> None:
+    """A run whose unchanged models scatter by 15 % cannot tell a 1.3x slowdown: inconclusive."""
+    noisy = compare.Drift(ratio=1.0, spread=0.15, models=100)
+    result = compare.compare(
+        "bert", "cpu", stats([t * 1.3 for t in BASE]), stats(BASE), Rule(), drift=noisy
+    )
+    assert result.verdict == compare.INCONCLUSIVE
+    assert "within the noise" in result.metrics[0].note
+    quiet = compare.Drift(ratio=1.0, spread=0.02, models=100)
+    slower = stats([t * 1.3 for t in BASE])
+    assert compare.compare("bert", "cpu", slower, stats(BASE), Rule(), drift=quiet).verdict == (
+        compare.REGRESSION
+    )
+
+
+def test_a_second_round_decides() -> None:
+    slower, again_ok = stats([t * 1.6 for t in BASE]), stats(list(BASE))
+    unconfirmed = compare.compare("bert", "cpu", slower, stats(BASE), Rule(), rounds=[again_ok])
+    assert unconfirmed.verdict == compare.OK
+    assert unconfirmed.metrics[0].note.startswith("not confirmed when measured again")
+    again_slow = stats([t * 1.55 for t in BASE])
+    confirmed = compare.compare("bert", "cpu", slower, stats(BASE), Rule(), rounds=[again_slow])
+    assert confirmed.verdict == compare.REGRESSION
+    assert confirmed.metrics[0].note == "confirmed by 1 re-measurement(s)"
+    assert confirmed.metrics[0].change_percent == pytest.approx(55, abs=2)  # the least slow
+
+
+def test_time_ratio_is_before_any_shift() -> None:
+    assert compare.time_ratio(stats(BASE), stats([t * 1.5 for t in BASE])) == pytest.approx(1.5)
+    imported = {"inference_time_mean": 0.010}
+    assert compare.time_ratio(imported, stats([0.02] * 3)) == pytest.approx(2.0)

@@ -527,3 +527,42 @@ def test_seed_helpers_outside_pytest(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["new", "ok", "True"]
     assert list(entries(tmp_path / "baselines")) == ["solo"]
+
+
+SHIFTED_TEST = """
+import os
+
+import pytest
+
+ALL = float(os.environ.get("ALL_SLOWER", "1"))
+SLOW = set(os.environ.get("SLOW_MODELS", "").split(","))
+
+
+def forward(name):
+    loops = int(20_000 * ALL * (3 if name in SLOW else 1))
+    return sum((i * 3) % 7 for i in range(loops))
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_bench(model_benchmark, index):
+    name = f"m{index:02}"
+    model_benchmark(name, forward, name, warmup_runs=1, test_runs=5)
+"""
+
+
+def test_a_run_slower_as_a_whole_is_one_line_not_twelve_regressions(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_shift=SHIFTED_TEST)
+    pytester.runpytest("--update-baselines").assert_outcomes(passed=12)
+    monkeypatch.setenv("ALL_SLOWER", "2.5")
+    monkeypatch.setenv("SLOW_MODELS", "m05")
+    result = pytester.runpytest("--baseline-report=r.json")
+    result.assert_outcomes(passed=12, warnings=1)
+    result.stdout.fnmatch_lines(["common shift (cpu): this run's times are 2.* their baselines*"])
+    report = json.loads((pytester.path / "r.json").read_text())
+    regressed = [r["model"] for r in report["results"] if r["verdict"] == "regression"]
+    assert regressed == ["m05"], report["results"]
+    assert report["drift"]["cpu"]["applied"] is True
+    assert 2.0 < report["drift"]["cpu"]["time_ratio"] < 3.2

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_modelgate import ModelTestUtils
-from pytest_modelgate.baselines import measure
+from pytest_modelgate.baselines import compare, measure, store
 from pytest_modelgate.baselines.measure import MeasurementError, check_positive, check_stats
 
 
@@ -90,6 +90,11 @@ def test_memory_unavailable_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> 
     stats = measure.measure(busy, 100, warmup_runs=0, test_runs=2)
     assert (stats.memory_peak_mb, stats.memory_source) == (None, "unavailable")
     check_stats(stats.as_dict())
+    entry = store.make_entry(stats.as_dict(), device="cpu", test=None, fingerprint=None, when="t")
+    assert "memory_peak_mb" not in entry
+    assert entry["memory_source"] == "unavailable"
+    result = compare.compare("m", "cpu", entry, entry, compare.Rule())
+    assert [m.metric for m in result.metrics] == [compare.TIME]  # memory is left out, no error
 
 
 def test_process_peak_is_read_where_resource_exists() -> None:
