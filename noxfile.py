@@ -38,6 +38,11 @@ COVERAGE_SAMPLE = (
 COVERAGE_FAIL_UNDER = "90"
 
 
+def baseline_report(session: nox.Session) -> str:
+    """Every verdict as JSON in the session's folder; the terminal shows the ones not ok."""
+    return f"--baseline-report={session.create_tmp()}/baseline-report.json"
+
+
 @nox.session(tags=["fast"])
 def framework(session: nox.Session) -> None:
     """Run the plugin's own tests (no torch in this venv)."""
@@ -58,7 +63,8 @@ def lint(session: nox.Session) -> None:
 def models(session: nox.Session) -> None:
     """Run the CPU model suite in parallel (--run-model-tests -m cpu -n auto)."""
     session.install(*MODEL_DEPS)
-    session.run(*MODEL_RUN, *PARALLEL, "-m", "cpu", "-n", "auto", *session.posargs)
+    run = [*MODEL_RUN, *PARALLEL, "-m", "cpu", "-n", "auto", baseline_report(session)]
+    session.run(*run, *session.posargs)
 
 
 @nox.session(name="models-cuda", tags=["models"], default=False)
