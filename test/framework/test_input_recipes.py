@@ -156,6 +156,6 @@ def test_a_new_recipe_applies_without_changing_which_others_apply(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     layout = spec("input_ids", "bbox", "attention_mask")
-    extra = inputs.Recipe("extra", "text", lambda s: True, lambda draw: [])
+    extra = inputs.Recipe("extra", "text", lambda draw: [])
     monkeypatch.setattr(inputs, "RECIPES", (extra, *inputs.RECIPES))
     assert applied(layout) == ["extra", "input_ids", "regions"]

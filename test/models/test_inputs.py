@@ -76,7 +76,7 @@ def test_a_recipes_draws_do_not_depend_on_the_other_recipes(
     assert torch.equal(alone("input_ids")["input_ids"], with_boxes["input_ids"])
 
     # A recipe that draws a lot, added first, and another one removed: the boxes stay the same.
-    greedy = inputs.Recipe("greedy", "text", lambda s: True, lambda d: [{"greedy": d.randn(999)}])
+    greedy = inputs.Recipe("greedy", "text", lambda d: [{"greedy": d.randn(999)}])
     others = tuple(recipe for recipe in inputs.RECIPES if recipe.name != "input_ids")
     monkeypatch.setattr(inputs, "RECIPES", (greedy, *others))
     changed = next(found for found in inputs.candidates(model, LAYOUT[1]) if "bbox" in found)

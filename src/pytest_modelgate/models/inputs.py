@@ -54,7 +54,8 @@ _GRID_NAMES = ("grid_thw", "image_grid_thw")
 DECISION_OPTIONS = (2, 3, 4)
 _LATENT_NAMES = ("hidden_states", "latents")
 _QUESTION_HEADS = ("question-answering", "multiple-choice")
-# The recipe whose image the other image recipes share.
+_QUESTIONS = ("marks", "num_options", "question_type_ids")  # what a decision head reads
+# The image input, and the recipe whose image the other image recipes share.
 _IMAGE = "pixel_values"
 
 Inputs = dict[str, Any]
@@ -117,15 +118,23 @@ class Draw:
         return token_ids(self.torch, owner, shape, self.generator)
 
 
+def _always(spec: Spec) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """One way of making inputs: where ``applies`` holds, ``build`` makes input sets from the
-    recipe's own draws, and ``joins`` says where they go."""
+    """One way of making inputs: where the forward takes all of ``takes`` and ``when`` holds,
+    ``build`` makes input sets from the recipe's own draws, and ``joins`` says where they go."""
 
     name: str
     joins: Join
-    applies: Callable[[Spec], bool]
     build: Callable[[Draw], list[Inputs]]
+    takes: tuple[str, ...] = ()
+    when: Callable[[Spec], bool] = _always
+
+    def applies(self, spec: Spec) -> bool:
+        return spec.takes(*self.takes) and self.when(spec)
 
 
 def seed_of(name: str) -> int:
@@ -612,9 +621,9 @@ def _draft_context(draw: Draw) -> list[Inputs]:
 
 
 def _only_embeds(spec: Spec) -> bool:
-    """A forward that takes embeddings but no ids, and no other input of its own."""
+    """Embeddings are the input of a forward without ids and without another input of its own."""
     own = spec.takes("audio_mel") or spec.takes("noise_embeds", "context_hidden_states")
-    return spec.takes("inputs_embeds") and not spec.takes("input_ids") and not own
+    return not spec.takes("input_ids") and not own
 
 
 def _embeds(draw: Draw) -> list[Inputs]:
@@ -769,8 +778,7 @@ def _embedded_inputs(draw: Draw) -> list[Inputs]:
 
 def _has_codebooks(spec: Spec) -> bool:
     codebooks = _get(spec.config, "num_codebooks")
-    vocab = _get(spec.config, "codebook_vocab_size")
-    return spec.takes("input_ids") and isinstance(codebooks, int) and isinstance(vocab, int)
+    return isinstance(codebooks, int) and isinstance(_get(spec.config, "codebook_vocab_size"), int)
 
 
 def codebook_streams(draw: Draw) -> list[Inputs]:
@@ -806,136 +814,108 @@ def _same(a: Inputs, b: Inputs) -> bool:
     return all(a[k].shape == b[k].shape for k in a)
 
 
-def _takes(*names: str) -> Callable[[Spec], bool]:
-    return lambda spec: spec.takes(*names)
+def _encoder_decoder(spec: Spec) -> bool:
+    return bool(_get(spec.config, "is_encoder_decoder"))
 
 
-def _image_without_ids(spec: Spec) -> bool:
-    """A vision tower on its own: it takes an image but no text."""
-    return spec.takes("pixel_values") and not spec.takes("input_ids")
+def _no_ids(spec: Spec) -> bool:
+    return not spec.takes("input_ids")
+
+
+def _any_of(*names: str) -> Callable[[Spec], bool]:
+    return lambda spec: any(spec.takes(name) for name in names)
 
 
 # Grouped by join, each group in the order its sets are tried.
 RECIPES: tuple[Recipe, ...] = (
-    Recipe("input_ids", "text", _takes("input_ids"), _input_ids),
+    Recipe("input_ids", "text", _input_ids, ("input_ids",)),
     Recipe(
         "qformer_input_ids",
         "text",
-        lambda s: s.takes("qformer_input_ids") and _get(s.config, "qformer_config") is not None,
         _qformer_ids,
+        ("qformer_input_ids",),
+        lambda s: _get(s.config, "qformer_config") is not None,
     ),
-    Recipe(
-        "decoder_input_ids",
-        "text",
-        lambda s: s.takes("decoder_input_ids") and bool(_get(s.config, "is_encoder_decoder")),
-        _decoder_ids,
-    ),
-    Recipe("decoder_input_values", "text", _takes("decoder_input_values"), _decoder_values),
-    Recipe(
-        "decision_questions",
-        "text",
-        _takes("marks", "num_options", "question_type_ids"),
-        decision_questions,
-    ),
+    Recipe("decoder_input_ids", "text", _decoder_ids, ("decoder_input_ids",), _encoder_decoder),
+    Recipe("decoder_input_values", "text", _decoder_values, ("decoder_input_values",)),
+    Recipe("decision_questions", "text", decision_questions, _QUESTIONS),
     Recipe(
         "image_embeds_position_mask",
         "media",
-        lambda s: s.takes("pixel_values", "image_embeds_position_mask") and _image_slots_fit(s),
         _image_slots,
+        (_IMAGE, "image_embeds_position_mask"),
+        _image_slots_fit,
     ),
-    Recipe("query_tokens", "media", _takes("pixel_values", "input_ids"), _query_tokens),
-    Recipe(_IMAGE, "media", _takes("pixel_values"), _image),
+    Recipe("query_tokens", "media", _query_tokens, (_IMAGE, "input_ids")),
+    Recipe(_IMAGE, "media", _image, (_IMAGE,)),
     Recipe(
         "image_attention_mask",
         "media",
-        _takes("pixel_values", "image_attention_mask", "input_ids"),
         _image_per_token,
+        (_IMAGE, "image_attention_mask", "input_ids"),
     ),
     Recipe(
         "spatial_shapes",
         "media",
-        _takes("pixel_values", "spatial_shapes", "pixel_attention_mask"),
         patch_sequence,
+        (_IMAGE, "spatial_shapes", "pixel_attention_mask"),
     ),
-    Recipe(
-        "aspect_ratio_ids",
-        "media",
-        lambda s: s.takes("aspect_ratio_ids") and _image_without_ids(s),
-        tiled_image,
-    ),
-    Recipe(
-        "robot_state",
-        "media",
-        lambda s: s.takes("pixel_values") and (s.takes("state") or s.takes("action_embeds")),
-        robot_inputs,
-    ),
+    Recipe("aspect_ratio_ids", "media", tiled_image, (_IMAGE, "aspect_ratio_ids"), _no_ids),
+    Recipe("robot_state", "media", robot_inputs, (_IMAGE,), _any_of("state", "action_embeds")),
     Recipe(
         "classes_input_ids",
         "media",
-        _takes("classes_input_ids", "tasks_input_ids", "pixel_values"),
         class_prompts,
+        (_IMAGE, "classes_input_ids", "tasks_input_ids"),
     ),
+    Recipe("flattened_patches", "media", numbered_patches, ("flattened_patches",), _no_ids),
+    Recipe("task_inputs", "every-media", _task_prompt, ("task_inputs",)),
     Recipe(
-        "flattened_patches",
-        "media",
-        lambda s: s.takes("flattened_patches") and not s.takes("input_ids"),
-        numbered_patches,
+        "bool_masked_pos",
+        "every-media",
+        masked_patches,
+        when=lambda s: s.requires("bool_masked_pos"),
     ),
-    Recipe("task_inputs", "every-media", _takes("task_inputs"), _task_prompt),
+    Recipe("pixel_values_videos", "media", _videos, ("pixel_values_videos",)),
+    Recipe("input_values", "media", _waveforms, ("input_values",)),
+    Recipe("input_features", "media", spectra, ("input_features",)),
     Recipe(
-        "bool_masked_pos", "every-media", lambda s: s.requires("bool_masked_pos"), masked_patches
+        "input_features_with_waveform", "media", with_waveforms, ("input_values", "input_features")
     ),
-    Recipe("pixel_values_videos", "media", _takes("pixel_values_videos"), _videos),
-    Recipe("input_values", "media", _takes("input_values"), _waveforms),
-    Recipe("input_features", "media", _takes("input_features"), spectra),
+    Recipe("past_values", "media", time_series, ("past_values",)),
+    Recipe("audio_mel", "media", _audio_mel, ("audio_mel",)),
+    Recipe("noise_embeds", "media", _draft_context, ("noise_embeds", "context_hidden_states")),
+    Recipe("inputs_embeds", "media", _embeds, ("inputs_embeds",), _only_embeds),
+    Recipe("pixel_position_ids", "media", _positioned_patches, (_IMAGE, "pixel_position_ids")),
+    Recipe("target_sizes", "media", _sized_image, (_IMAGE, "target_sizes")),
     Recipe(
-        "input_features_with_waveform",
-        "media",
-        _takes("input_values", "input_features"),
-        with_waveforms,
+        "trajectories", "media", _trajectories, ("states", "actions", "returns_to_go", "timesteps")
     ),
-    Recipe("past_values", "media", _takes("past_values"), time_series),
-    Recipe("audio_mel", "media", _takes("audio_mel"), _audio_mel),
-    Recipe(
-        "noise_embeds", "media", _takes("noise_embeds", "context_hidden_states"), _draft_context
-    ),
-    Recipe("inputs_embeds", "media", _only_embeds, _embeds),
-    Recipe(
-        "pixel_position_ids",
-        "media",
-        _takes("pixel_position_ids", "pixel_values"),
-        _positioned_patches,
-    ),
-    Recipe("target_sizes", "media", _takes("target_sizes", "pixel_values"), _sized_image),
-    Recipe(
-        "trajectories",
-        "media",
-        _takes("states", "actions", "returns_to_go", "timesteps"),
-        _trajectories,
-    ),
-    Recipe("prompt_masks", "media", _takes("prompt_pixel_values", "prompt_masks"), _prompted_image),
-    Recipe("grid_thw", "media", _takes("grid_thw", "hidden_states"), lambda d: [flat_patches(d)]),
+    Recipe("prompt_masks", "media", _prompted_image, ("prompt_pixel_values", "prompt_masks")),
+    Recipe("grid_thw", "media", lambda d: [flat_patches(d)], ("grid_thw", "hidden_states")),
     Recipe(
         "patch_tower",
         "media",
-        lambda s: any(s.takes(g) for g in _GRID_NAMES) and _image_without_ids(s),
         patch_towers,
+        (_IMAGE,),
+        lambda s: _any_of(*_GRID_NAMES)(s) and _no_ids(s),
     ),
-    Recipe("query_embeds", "media", _takes("query_embeds"), query_inputs),
+    Recipe("query_embeds", "media", query_inputs, ("query_embeds",)),
     Recipe(
         "regions",
         "boxes",
-        lambda s: s.takes("bbox") or s.takes("visual_feats", "visual_pos"),
         regions,
+        when=lambda s: s.takes("bbox") or s.takes("visual_feats", "visual_pos"),
     ),
-    Recipe("image_pair", "last", _takes("pixel_values"), _image_pair),
-    Recipe("inputs", "fallback", _takes("inputs"), _embedded_inputs),
+    Recipe("image_pair", "last", _image_pair, (_IMAGE,)),
+    Recipe("inputs", "fallback", _embedded_inputs, ("inputs",)),
     Recipe(
         "decoder_input_ids_again",
         "again",
-        lambda s: s.takes("decoder_input_ids") and not _get(s.config, "is_encoder_decoder"),
         _decoder_ids,
+        ("decoder_input_ids",),
+        lambda s: not _encoder_decoder(s),
     ),
-    Recipe("codebook_streams", "last", _has_codebooks, codebook_streams),
-    Recipe("latents", "fallback", lambda s: any(s.takes(n) for n in _LATENT_NAMES), latent_inputs),
+    Recipe("codebook_streams", "last", codebook_streams, ("input_ids",), _has_codebooks),
+    Recipe("latents", "fallback", latent_inputs, when=_any_of(*_LATENT_NAMES)),
 )
