@@ -160,7 +160,7 @@ def candidates(model: Any, head: str) -> list[Inputs]:
     main = getattr(model, "main_input_name", "input_ids")
     mains = [main] if isinstance(main, str) else list(main)  # some models name several
     pixels = None
-    if spec.takes("pixel_values"):
+    if spec.takes(_IMAGE):
         pixels = pixel_values(torch, spec.config, head, generator(torch, _IMAGE))
     recipes = applicable(spec)
     text: Inputs = {}
@@ -230,6 +230,11 @@ def _vision_config(config: Any) -> Any:
     return config
 
 
+def _id_ceiling(vocab: int) -> int:
+    """Where random ids stop: below the special ids moved to the top of a large vocabulary."""
+    return vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+
+
 def token_ids(torch: Any, config: Any, shape: tuple[int, ...], generator: Any) -> Any:
     """Random ids in ``[3, vocab - 16)``, never a special id, ending in the end-of-sequence id.
 
@@ -237,7 +242,7 @@ def token_ids(torch: Any, config: Any, shape: tuple[int, ...], generator: Any) -
     """
     text = _text_config(config)
     vocab = int(_get(text, "vocab_size", default=100))
-    high = vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+    high = _id_ceiling(vocab)
     low = 3 if high > 6 else 0
     ids = torch.randint(low, high, shape, generator=generator)
     eos = _get(text, "eos_token_id", default=None)
@@ -786,7 +791,7 @@ def codebook_streams(draw: Draw) -> list[Inputs]:
     ``(batch, seq, 1 + codebooks)``, as Kyutai's speech-to-text model reads them."""
     torch, config = draw.torch, draw.config
     vocab = int(config.codebook_vocab_size)
-    high = vocab - _RESERVED_TOP if vocab > 4 * _RESERVED_TOP else vocab
+    high = _id_ceiling(vocab)
     text = draw.ids((BATCH, SEQ)).unsqueeze(-1)
     audio = torch.randint(0, high, (BATCH, SEQ, config.num_codebooks), generator=draw.generator)
     found = {"input_ids": torch.cat([text, audio], dim=-1)}
