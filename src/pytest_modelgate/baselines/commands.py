@@ -114,7 +114,7 @@ def run_show(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-# -- diff ----------------------------------------------------------------------------------------
+# -- diff ------------------------------------------------------------------------------------------
 
 
 def diff_records(entries: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule) -> list[Any]:
@@ -209,7 +209,7 @@ def run_diff(args: argparse.Namespace) -> int:
     return 1 if diff.problems or (regressed and args.fail_on_regression) else 0
 
 
-# -- prune ---------------------------------------------------------------------------------------
+# -- prune -----------------------------------------------------------------------------------------
 
 
 def catalog_pairs() -> set[str]:
@@ -297,7 +297,7 @@ def run_prune(args: argparse.Namespace) -> int:
     return status
 
 
-# -- validate ------------------------------------------------------------------------------------
+# -- validate --------------------------------------------------------------------------------------
 
 
 def file_problems(path: Path) -> list[str]:
@@ -346,7 +346,7 @@ def run_validate(args: argparse.Namespace) -> int:
     return status
 
 
-# -- the command line ----------------------------------------------------------------------------
+# -- the command line ------------------------------------------------------------------------------
 
 
 def _store_options(parser: argparse.ArgumentParser, device: bool = True) -> None:
