@@ -126,6 +126,7 @@ def test_seed_example_runs_unchanged(seed: pytest.Pytester) -> None:
 
     again = seed.runpytest("--baseline-report=report.json")
     again.assert_outcomes(passed=3)
+    again.stdout.fnmatch_lines([f"performance page: {seed.path / 'report.html'}"])
     report = json.loads((seed.path / "report.json").read_text())
     assert {r["model"] for r in report["results"]} == set(stored)
     assert {r["verdict"] for r in report["results"]} <= {"ok", "improvement"}

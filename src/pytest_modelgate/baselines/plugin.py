@@ -262,6 +262,7 @@ class BaselinePlugin:
         self.drifts: dict[str, compare.Drift] = {}
         self.messages: list[str] = []
         self.saved: list[store.SaveResult] = []
+        self.page: Path | None = None
 
     # -- in the test ---------------------------------------------------------------------------
 
@@ -383,7 +384,7 @@ class BaselinePlugin:
         from pytest_modelgate.baselines import report_cli
 
         try:
-            report_cli.write_beside(path, doc, self.settings.baselines_dir)
+            self.page = report_cli.write_beside(path, doc, self.settings.baselines_dir)
         except OSError as error:
             self.messages.append(f"HTML report not written: {error}")
 
@@ -429,6 +430,8 @@ class BaselinePlugin:
             )
             for line in lines:
                 terminalreporter.write_line(line)
+        if self.page is not None:
+            terminalreporter.write_line(f"performance page: {self.page}")
         for saved in self.saved:
             if saved.written:
                 terminalreporter.write_line(
