@@ -83,7 +83,9 @@ def store_document(
     }
     results, drifts = judge_run(diff_records(entries, rule), lookup, {})
     results = [
-        dataclasses.replace(r, message=r.message.replace("with --update-baselines", ""))
+        dataclasses.replace(r, message=f"{r.model} ({r.device}): new: one measurement so far")
+        if r.verdict == compare.NEW
+        else r
         for r in results
     ]
     return report.document(results, drift={d: v.as_dict() for d, v in sorted(drifts.items())})
