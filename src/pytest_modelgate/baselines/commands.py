@@ -366,9 +366,21 @@ def _pattern(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    summary: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=summary, description=description or summary)
+    parser.set_defaults(func=func)
+    return parser
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``show``, ``diff``, ``prune`` and ``validate`` under ``modelgate baselines``."""
-    show = commands.add_parser("show", help="list a store's entries: median, spread, memory")
+    show = _command(commands, "show", run_show, "list a store's entries: median, spread, memory")
     _store_options(show)
     _pattern(show)
     show.add_argument(
@@ -378,43 +390,37 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="order by this column (figures: largest first; default: model)",
     )
     show.add_argument("--json", action="store_true", help="print the rows as JSON")
-    show.set_defaults(func=run_show)
 
-    diff = commands.add_parser(
+    diff = _command(
+        commands,
         "diff",
-        help="judge store B against store A as a test run is judged",
-        description="Compare two stores (e.g. main's baselines/ and a branch's): B's entries "
-        "are judged as a run's measurements against A's as baselines, with the rule of a test "
-        "run (common shift, tolerance, noise, significance).",
+        run_diff,
+        "judge store B against store A as a test run is judged",
+        "Compare two stores (e.g. main's baselines/ and a branch's): B's entries are judged as "
+        "a run's measurements against A's as baselines, with the rule of a test run (common "
+        "shift, tolerance, noise, significance).",
     )
     diff.add_argument("base", metavar="A", help="the baselines folder to compare against")
     diff.add_argument("head", metavar="B", help="the baselines folder judged")
     _pattern(diff)
     diff.add_argument("--tolerance", default="0.20", help="relative slowdown tolerated")
     diff.add_argument("--json", action="store_true", help="print the report as JSON")
-    diff.add_argument(
-        "-v", "--verbose", action="store_true", help="every row, not only those not ok"
-    )
-    diff.add_argument(
-        "--fail-on-regression", action="store_true", help="exit 1 when a model regressed"
-    )
-    diff.set_defaults(func=run_diff)
+    diff.add_argument("-v", "--verbose", action="store_true", help="every row, not only not ok")
+    diff.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
 
-    prune = commands.add_parser(
+    prune = _command(
+        commands,
         "prune",
-        help="remove the entries of pairs that no longer run",
-        description="Remove entries whose model is not a pair of the catalog that runs its "
-        "benchmark or, with --report, that no given baseline report holds. Each is listed first; "
-        "--dry-run only lists.",
+        run_prune,
+        "remove the entries of pairs that no longer run",
+        "Remove entries whose model is not a pair of the catalog that runs its benchmark or, "
+        "with --report, that no given baseline report holds. Each is listed first; --dry-run "
+        "only lists.",
     )
     _store_options(prune)
     _pattern(prune)
-    prune.add_argument(
-        "--report", action="append", metavar="RUN.json", help="keep what these reports hold"
-    )
+    prune.add_argument("--report", action="append", metavar="RUN.json", help="keep what it holds")
     prune.add_argument("--dry-run", action="store_true", help="list, remove nothing")
-    prune.set_defaults(func=run_prune)
 
-    validate = commands.add_parser("validate", help="check a store against its schema")
+    validate = _command(commands, "validate", run_validate, "check a store against its schema")
     _store_options(validate)
-    validate.set_defaults(func=run_validate)
