@@ -39,7 +39,9 @@ COVERAGE_FAIL_UNDER = "90"
 
 
 def baseline_report(session: nox.Session) -> str:
-    """Every verdict as JSON in the session's folder; the terminal shows the ones not ok."""
+    """Every verdict as JSON in the session's folder, and beside it the HTML page of the run
+    (written by the run itself, so it is there when the run fails too); the terminal shows the
+    verdicts that are not ok."""
     return f"--baseline-report={session.create_tmp()}/baseline-report.json"
 
 

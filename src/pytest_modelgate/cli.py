@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pytest_modelgate import __version__
 from pytest_modelgate.baselines import cli as baselines_cli
+from pytest_modelgate.baselines import report_cli
 from pytest_modelgate.convert import cli as convert_cli
 from pytest_modelgate.models import catalog_cli
 
@@ -19,7 +20,8 @@ exit status, the same for every command:
   0  success: the command did what was asked
   1  the command ran and found a problem: a file or folder it was given is missing or
      cannot be read, nothing usable to import, baselines that could not be merged, outputs
-     missing or stale with convert --check, files that failed to convert
+     missing or stale with convert --check, files that failed to convert, regressions
+     with baselines diff --fail-on-regression, a baseline file that is not valid
   2  usage error: the command line cannot work as given (an unknown or malformed option,
      options that contradict each other, a report path that cannot be written); nothing
      was done"""
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     baselines_cli.register(subparsers)
     catalog_cli.register(subparsers)
     convert_cli.register(subparsers)
+    report_cli.register(subparsers)
     return parser
 
 

@@ -35,7 +35,12 @@ def test_save_then_load(tmp_path: Path) -> None:
     result = baselines.save(tmp_path, "cpu", {"bert": entry(), "gpt2": entry(0.02)})
     assert result.written and result.added == ("bert", "gpt2") and result.replaced == ()
     assert result.path == tmp_path / "cpu.json"
-    assert baselines.load(result.path) == {"bert": entry(), "gpt2": entry(0.02)}
+    loaded = baselines.load(result.path)
+    assert loaded == {
+        "bert": baselines.with_history(entry(), None),
+        "gpt2": baselines.with_history(entry(0.02), None),
+    }
+    assert loaded["bert"]["history"] == [baselines.history_point(entry())]
     assert baselines.load(tmp_path / "missing.json") == {}
 
 

@@ -51,6 +51,7 @@ def test_import_says_what_it_took_and_skipped(
         "memory_peak_mb": 150.5,
         "source": "imported",
         "timestamp": "2024-05-01T10:00:00",
+        "history": [{"median": 0.012, "memory_peak_mb": 150.5, "timestamp": "2024-05-01T10:00:00"}],
     }
     assert baselines.load(store / "cuda.json")["GPT2"]["timestamp"].startswith("2023-11-14T22:13")
 

@@ -126,9 +126,13 @@ def test_seed_example_runs_unchanged(seed: pytest.Pytester) -> None:
 
     again = seed.runpytest("--baseline-report=report.json")
     again.assert_outcomes(passed=3)
+    again.stdout.fnmatch_lines([f"performance page: {seed.path / 'report.html'}"])
     report = json.loads((seed.path / "report.json").read_text())
     assert {r["model"] for r in report["results"]} == set(stored)
     assert {r["verdict"] for r in report["results"]} <= {"ok", "improvement"}
+    page = (seed.path / "report.html").read_text()  # the HTML page beside the JSON report
+    assert page.startswith("<!DOCTYPE html>") and page.count('<tr data-model="model_') == 3
+    assert len(entries(folder)["model_0"]["history"]) == 1  # type: ignore[arg-type]
 
 
 def test_slowdown_fails_the_seed_test_and_is_reported(

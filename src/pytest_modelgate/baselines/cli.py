@@ -1,4 +1,5 @@
-"""``modelgate baselines import FILE`` and ``modelgate baselines merge STORE... --into PATH``.
+"""``modelgate baselines import FILE`` and ``modelgate baselines merge STORE... --into PATH``;
+``show``, ``diff``, ``prune`` and ``validate`` live in ``commands`` and register here.
 
 ``import`` brings the seed's single-file baselines into the store.
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pytest_modelgate.baselines import commands as store_commands
 from pytest_modelgate.baselines import store
 
 DEVICE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -149,7 +151,8 @@ def newest(entries: Iterable[store.Entry]) -> store.Entry:
 
 def gather(stores: Iterable[Path]) -> tuple[dict[str, dict[str, store.Entry]], list[str]]:
     """Entries per device family from the ``*.json`` files of several stores, the newest
-    measurement of a model winning, and the problems of the files that could not be read."""
+    measurement of a model winning (with the union of every store's history of it), and the
+    problems of the files that could not be read."""
     found: dict[str, dict[str, list[store.Entry]]] = {}
     problems: list[str] = []
     for folder in stores:
@@ -165,7 +168,10 @@ def gather(stores: Iterable[Path]) -> tuple[dict[str, dict[str, store.Entry]], l
             for model, entry in entries.items():
                 found.setdefault(path.stem, {}).setdefault(model, []).append(entry)
     merged = {
-        device: {model: newest(measured) for model, measured in models.items()}
+        device: {
+            model: {**newest(measured), "history": store.merge_history(*measured)}
+            for model, measured in models.items()
+        }
         for device, models in found.items()
     }
     return merged, problems
@@ -221,3 +227,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--into", default="baselines", metavar="PATH", help="the store to merge into"
     )
     merger.set_defaults(func=run_merge)
+    store_commands.register(commands)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pytest_modelgate.baselines.measure import normalised_of
+from pytest_modelgate.baselines.measure import MAD_TO_SIGMA, log_spread, normalised_of
 
 OK = "ok"
 REGRESSION = "regression"
@@ -49,8 +49,6 @@ TIMER_TICKS = 10
 MIN_TIME_FLOOR_S = 1e-6
 #: the run's common shift is taken out once this many models were compared
 MIN_DRIFT_MODELS = 8
-#: MAD of a normal sample * this = its standard deviation
-MAD_TO_SIGMA = 1.4826
 #: above this many pairs the U test uses the normal approximation instead of the exact counts
 EXACT_LIMIT = 400
 
@@ -242,10 +240,7 @@ def median_noise(samples: Sequence[float]) -> float:
     """The standard error of the median of ``samples``, relative (in log units)."""
     if len(samples) < 2:
         return 0.0
-    logs = [math.log(s) for s in samples]
-    center = statistics.median(logs)
-    sigma = MAD_TO_SIGMA * statistics.median(abs(x - center) for x in logs)
-    return 1.2533 * sigma / math.sqrt(len(samples))
+    return 1.2533 * log_spread(samples) / math.sqrt(len(samples))
 
 
 def timer_floor(stats: Mapping[str, Any]) -> float:

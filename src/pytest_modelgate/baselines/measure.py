@@ -147,6 +147,18 @@ def normalised_of(stats: Mapping[str, Any]) -> list[float] | None:
     return normalise(stats.get(key) or (), stats.get("reference_samples") or ())
 
 
+#: MAD of a normal sample * this = its standard deviation
+MAD_TO_SIGMA = 1.4826
+
+
+def log_spread(samples: Sequence[float]) -> float:
+    """How far ``samples`` scatter, relative to their median: a robust standard deviation of
+    their logarithms (MAD-based; at least two samples)."""
+    logs = [math.log(s) for s in samples]
+    center = statistics.median(logs)
+    return MAD_TO_SIGMA * statistics.median(abs(x - center) for x in logs)
+
+
 def check_stats(stats: Mapping[str, Any]) -> None:
     """Refuse timing stats that must never be compared or stored; the error names the key."""
     check_positive("inference_time_mean", stats.get("inference_time_mean"))

@@ -262,6 +262,7 @@ class BaselinePlugin:
         self.drifts: dict[str, compare.Drift] = {}
         self.messages: list[str] = []
         self.saved: list[store.SaveResult] = []
+        self.page: Path | None = None
 
     # -- in the test ---------------------------------------------------------------------------
 
@@ -361,6 +362,7 @@ class BaselinePlugin:
                 self.results, errors=self.messages, updated_files=written, drift=drift
             )
             report.write_json(self.settings.baseline_report, doc)
+            self._write_html(doc)
         if self.results:
             report.append_step_summary(self.results, os.environ)
         locations = {
@@ -373,6 +375,18 @@ class BaselinePlugin:
         failed = failed or (regressed and self.settings.fail_on_regression)
         if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _write_html(self, doc: Mapping[str, Any]) -> None:
+        """The HTML page beside a ``.json`` report (``modelgate report`` builds it too)."""
+        path = self.settings.baseline_report
+        if path is None or path.suffix != ".json":
+            return
+        from pytest_modelgate.baselines import report_cli
+
+        try:
+            self.page = report_cli.write_beside(path, doc, self.settings.baselines_dir)
+        except OSError as error:
+            self.messages.append(f"HTML report not written: {error}")
 
     def _write_updates(self) -> bool:
         """Write this run's updates, one locked save per device file; True when one failed."""
@@ -416,6 +430,8 @@ class BaselinePlugin:
             )
             for line in lines:
                 terminalreporter.write_line(line)
+        if self.page is not None:
+            terminalreporter.write_line(f"performance page: {self.page}")
         for saved in self.saved:
             if saved.written:
                 terminalreporter.write_line(

@@ -71,11 +71,11 @@ def table_rows(results: Sequence[Result], everything: bool = True) -> list[tuple
     return rows
 
 
-def table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Aligned text lines for ``rows`` under ``HEADER``."""
-    widths = [max(len(str(c)) for c in column) for column in zip(HEADER, *rows, strict=False)]
+def table(rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> list[str]:
+    """Aligned text lines for ``rows`` under ``header``."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
     lines = []
-    for row in (HEADER, *rows):
+    for row in (header, *rows):
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return lines
 

@@ -205,3 +205,16 @@ def problem(document: Any) -> str | None:
         return "does not match the baseline schema: a number is NaN"
     where = "/".join(str(p) for p in error.absolute_path) or "top level"
     return f"does not match the baseline schema at {where}: {error.message}"
+
+
+def problems(document: Any) -> list[str]:
+    """Every way ``document`` does not match the shipped schema (none when it does)."""
+    if _shipped_check()(document):
+        return []
+    found = [
+        f"at {'/'.join(str(p) for p in error.absolute_path) or 'top level'}: {error.message}"
+        for error in sorted(
+            _validator().iter_errors(document), key=lambda e: [str(p) for p in e.path]
+        )
+    ]
+    return found or ["a number is NaN"]

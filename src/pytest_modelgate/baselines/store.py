@@ -5,7 +5,13 @@ entry}}``; the JSON Schema ships next to this module. Writes take a lock, re-rea
 only the given entries, write a temporary file in the same folder, fsync it and ``os.replace``
 it over the old one: a reader, a concurrent writer or a Ctrl-C sees the old file or the new one,
 never half of one. Keys are sorted and the formatting fixed, so equal content is equal bytes
-(an update that changes nothing writes nothing). A leftover lock file never blocks (the lock is
+(an update that changes nothing writes nothing).
+
+Each entry also keeps its model's recent figures, ``history``: one small point per measurement
+(time, median, normalised median, peak memory, spread, machine), oldest first, at most
+``HISTORY_PER_MACHINE`` per machine. A save merges the old and the new entry's points as a set
+keyed by timestamp and machine, so saving twice changes nothing and two branches' updates merge
+to the same history whichever comes first. A leftover lock file never blocks (the lock is
 an OS lock on the file, released when its process dies); leftover temporary files are removed by
 the next writer, under the lock.
 """
@@ -13,6 +19,7 @@ the next writer, under the lock.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -20,15 +27,15 @@ import stat
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_modelgate.baselines import schema
-from pytest_modelgate.baselines.measure import normalised_of
+from pytest_modelgate.baselines.measure import log_spread, normalised_of
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 60.0
@@ -120,12 +127,59 @@ class SaveResult:
 
 
 def save(folder: Path, device: str, updates: Mapping[str, Entry]) -> SaveResult:
-    """Merge ``updates`` into ``device``'s file under its lock, atomically.
+    """Merge ``updates`` into ``device``'s file under its lock, atomically; each updated entry
+    keeps the union of its old and new history.
 
     Raises ``BaselineFileError`` when the existing file is unusable (it is left untouched) or
     when the folder cannot be written.
     """
     family = device_family(device)
+
+    def change(entries: dict[str, Entry], path: Path) -> tuple[dict[str, Entry], SaveResult]:
+        _check_updates(family, updates, path)
+        added = tuple(sorted(k for k in updates if k not in entries))
+        replaced = tuple(sorted(k for k in updates if k in entries))
+        merged = {**entries}
+        for name, update in updates.items():
+            merged[name] = with_history(update, entries.get(name))
+        return merged, SaveResult(path, added, replaced, written=True)
+
+    return _rewrite(folder, family, change)
+
+
+@dataclass(frozen=True)
+class RemoveResult:
+    """What one removal did to one file."""
+
+    path: Path
+    removed: tuple[str, ...]
+    written: bool
+
+
+def remove(folder: Path, device: str, names: Iterable[str]) -> RemoveResult:
+    """Remove the entries ``names`` from ``device``'s file, under the same lock and atomic
+    replace as ``save``; names the file does not hold are ignored."""
+    family = device_family(device)
+    wanted = set(names)
+
+    def change(entries: dict[str, Entry], path: Path) -> tuple[dict[str, Entry], RemoveResult]:
+        removed = tuple(sorted(wanted & set(entries)))
+        kept = {k: v for k, v in entries.items() if k not in wanted}
+        return kept, RemoveResult(path, removed, written=True)
+
+    return _rewrite(folder, family, change)
+
+
+Result = TypeVar("Result", SaveResult, RemoveResult)
+
+
+def _rewrite(
+    folder: Path,
+    family: str,
+    change: Callable[[dict[str, Entry], Path], tuple[dict[str, Entry], Result]],
+) -> Result:
+    """Apply ``change`` to the entries of ``family``'s file under its lock: re-read, change,
+    write atomically, and only when the bytes differ (``written`` is False then)."""
     path = file_for(folder, family)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -136,19 +190,78 @@ def save(folder: Path, device: str, updates: Mapping[str, Entry]) -> SaveResult:
             except FileNotFoundError:
                 old_bytes = None
             entries = parse(old_bytes, path) if old_bytes is not None else {}
-            _check_updates(family, updates, path)
-            added = tuple(sorted(k for k in updates if k not in entries))
-            replaced = tuple(sorted(k for k in updates if k in entries))
-            merged = {**entries, **updates}
-            new_bytes = encode(family, merged)
+            changed, outcome = change(entries, path)
+            new_bytes = encode(family, changed)
             if new_bytes == old_bytes:
-                return SaveResult(path, (), (), written=False)
+                return dataclasses.replace(outcome, written=False)
             _replace(path, new_bytes)
     except OSError as error:
         raise BaselineFileError(
             path, f"cannot be written: {error.strerror or error}; nothing was changed"
         ) from None
-    return SaveResult(path, added, replaced, written=True)
+    return outcome
+
+
+# -- history -----------------------------------------------------------------------------------
+
+#: points kept per model and machine
+HISTORY_PER_MACHINE = 20
+HISTORY_DIGITS = 4
+
+
+def history_point(entry: Mapping[str, Any]) -> Entry:
+    """The point an entry adds to its model's history: when, where, and its main figures, to
+    ``HISTORY_DIGITS`` significant digits (enough for a trend, and small: 20 points of 2000
+    models stay a few megabytes)."""
+    median = entry.get("inference_time_median") or entry["inference_time_mean"]
+    point: Entry = {"timestamp": entry["timestamp"], "median": _digits(median, HISTORY_DIGITS)}
+    for key in ("normalised_median", "memory_peak_mb"):
+        if entry.get(key) is not None:
+            point[key] = _digits(entry[key], HISTORY_DIGITS)
+    samples = entry.get("samples") or ()
+    if len(samples) >= 2:
+        point["spread"] = _digits(log_spread(samples), 2)
+    machine = (entry.get("fingerprint") or {}).get("machine")
+    if isinstance(machine, str):
+        point["machine"] = machine
+    return point
+
+
+def history_of(entry: Mapping[str, Any]) -> list[Entry]:
+    """An entry's history, its own point last (entries written before history existed have
+    only that point)."""
+    return merge_history(entry)
+
+
+def merge_history(*entries: Mapping[str, Any] | None) -> list[Entry]:
+    """The union of the histories of ``entries`` and of their own points: one point per
+    (timestamp, machine), oldest first, the newest ``HISTORY_PER_MACHINE`` of each machine.
+
+    The same in any order of ``entries``: when two points share a key, the greater of their
+    JSON texts is kept, so two branches' merges agree."""
+    points: dict[tuple[str, str], Entry] = {}
+    for entry in entries:
+        if entry is None:
+            continue
+        for point in (*entry.get("history", ()), history_point(entry)):
+            key = (str(point["timestamp"]), str(point.get("machine", "")))
+            kept = points.get(key)
+            if kept is None or _text(point) > _text(kept):
+                points[key] = dict(point)
+    per_machine: dict[str, list[tuple[str, str]]] = {}
+    for key in sorted(points):
+        per_machine.setdefault(key[1], []).append(key)
+    keep = {key for keys in per_machine.values() for key in keys[-HISTORY_PER_MACHINE:]}
+    return [points[key] for key in sorted(keep)]
+
+
+def with_history(entry: Mapping[str, Any], previous: Mapping[str, Any] | None) -> Entry:
+    """``entry`` with the merged history of itself and the entry it replaces."""
+    return {**entry, "history": merge_history(previous, entry)}
+
+
+def _text(point: Mapping[str, Any]) -> str:
+    return json.dumps(point, sort_keys=True)
 
 
 def _check_updates(device: str, updates: Mapping[str, Entry], path: Path) -> None:
@@ -269,7 +382,11 @@ def make_entry(
 
 
 def _significant(value: float) -> float:
-    return float(f"{float(value):.{SIGNIFICANT_DIGITS}g}")
+    return _digits(value, SIGNIFICANT_DIGITS)
+
+
+def _digits(value: float, digits: int) -> float:
+    return float(f"{float(value):.{digits}g}")
 
 
 def timestamp() -> str:
