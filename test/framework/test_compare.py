@@ -293,3 +293,27 @@ def test_time_ratio_is_before_any_shift() -> None:
     assert compare.time_ratio(stats(BASE), stats([t * 1.5 for t in BASE])) == pytest.approx(1.5)
     imported = {"inference_time_mean": 0.010}
     assert compare.time_ratio(imported, stats([0.02] * 3)) == pytest.approx(2.0)
+
+
+def test_the_shift_of_its_moment() -> None:
+    """A busy stretch late in the run slows every model measured in it by 1.4x: a model there
+    is judged against 1.4x, a model 1.4x slower early in the run is a regression."""
+    points = [(float(i), 1.0) for i in range(200)] + [(200.0 + i, 1.4) for i in range(200)]
+    line = compare.timeline(points)
+    assert line.at(350.0).ratio == pytest.approx(1.4)
+    assert line.at(50.0).ratio == pytest.approx(1.0)
+    assert line.overall.low == pytest.approx(1.0)
+    assert line.overall.high == pytest.approx(1.4)
+    assert line.overall.spread < 0.05  # around the shift of each moment, no scatter
+    slower = stats([t * 1.4 for t in BASE])
+    late = compare.compare("m", "cpu", slower, stats(BASE), Rule(), drift=line.at(350.0))
+    early = compare.compare("m", "cpu", slower, stats(BASE), Rule(), drift=line.at(50.0))
+    assert (late.verdict, early.verdict) == (compare.OK, compare.REGRESSION)
+
+
+def test_a_short_or_untimed_run_has_one_shift() -> None:
+    few = compare.timeline([(float(i), 1.0 + i / 100) for i in range(30)])
+    assert few.at(29.0) == few.at(0.0) == few.overall
+    untimed = compare.timeline([(None, 1.2)] * 300)
+    assert untimed.at(5.0).ratio == pytest.approx(1.2)
+    assert not compare.timeline([]).overall.applies

@@ -18,6 +18,7 @@ its own tolerance and floor. Throughput-like metrics are higher-is-better.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import statistics
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pytest_modelgate.baselines.measure import MAD_TO_SIGMA, log_spread, normalised_of
+from pytest_modelgate.baselines.measure import log_spread, normalised_of
 
 OK = "ok"
 REGRESSION = "regression"
@@ -49,6 +50,8 @@ TIMER_TICKS = 10
 MIN_TIME_FLOOR_S = 1e-6
 #: the run's common shift is taken out once this many models were compared
 MIN_DRIFT_MODELS = 8
+#: a model's shift is that of the models measured nearest to it in time, this many of them
+DRIFT_WINDOW = 60
 #: above this many pairs the U test uses the normal approximation instead of the exact counts
 EXACT_LIMIT = 400
 
@@ -68,37 +71,84 @@ class Rule:
 
 @dataclass(frozen=True)
 class Drift:
-    """What a whole run shares: the median time ratio of its models to their baselines, and how
-    far unchanged models scatter around it (a robust standard deviation of the log ratios)."""
+    """What the models measured around one moment of a run share: the median time ratio of
+    those models to their baselines, how far unchanged models scatter around it (a robust
+    standard deviation of the log ratios), and for a whole run the range the shift took."""
 
     ratio: float = 1.0
     spread: float = 0.0
     models: int = 0
+    low: float | None = None
+    high: float | None = None
 
     @property
     def applies(self) -> bool:
         return self.models >= MIN_DRIFT_MODELS
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "time_ratio": round(self.ratio, 4),
             "spread": round(self.spread, 4),
             "models": self.models,
             "applied": self.applies,
         }
+        if self.low is not None and self.high is not None:
+            out["time_ratio_range"] = [round(self.low, 4), round(self.high, 4)]
+        return out
 
 
 NO_DRIFT = Drift()
 
 
 def drift_of(ratios: Sequence[float]) -> Drift:
-    """The common shift of a run from its models' time ratios (current / baseline medians)."""
+    """The common shift of a set of models from their time ratios (current / baseline)."""
     logs = [math.log(r) for r in ratios if r > 0 and math.isfinite(r)]
     if len(logs) < MIN_DRIFT_MODELS:
         return Drift(models=len(logs))
     center = statistics.median(logs)
-    spread = MAD_TO_SIGMA * statistics.median(abs(x - center) for x in logs)
-    return Drift(math.exp(center), spread, len(logs))
+    return Drift(math.exp(center), log_spread([math.exp(x - center) for x in logs]), len(logs))
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A run's common shift over time. A shared machine is not equally busy for the minutes a
+    suite takes, and a busy stretch slows every model measured in it; so each model is judged
+    against the shift of the ``DRIFT_WINDOW`` models measured nearest to it in time (on any
+    worker), once the run has enough of them, and against the whole run's otherwise."""
+
+    times: tuple[float, ...]
+    logs: tuple[float, ...]
+    overall: Drift
+
+    def at(self, when: float | None) -> Drift:
+        """The shift of the moment ``when`` (seconds since the epoch; None: the whole run's)."""
+        if when is None or len(self.logs) < 2 * DRIFT_WINDOW:
+            return self.overall
+        middle = bisect.bisect_left(self.times, when)
+        start = min(max(0, middle - DRIFT_WINDOW // 2), len(self.logs) - DRIFT_WINDOW)
+        local = statistics.median(self.logs[start : start + DRIFT_WINDOW])
+        return Drift(math.exp(local), self.overall.spread, DRIFT_WINDOW)
+
+
+def timeline(points: Sequence[tuple[float | None, float]]) -> Timeline:
+    """The timeline of (when measured, time ratio) points; without a time on every point, the
+    whole run's shift only."""
+    kept = sorted(
+        ((when, math.log(r)) for when, r in points if r > 0 and math.isfinite(r)),
+        key=lambda p: p[0] or 0.0,
+    )
+    overall = drift_of([math.exp(x) for _, x in kept])
+    if not overall.applies:
+        return Timeline((), (), overall)
+    if any(when is None for when, _ in kept) or len(kept) < 2 * DRIFT_WINDOW:
+        low = high = overall.ratio
+        return Timeline((), (), dataclasses.replace(overall, low=low, high=high))
+    draft = Timeline(tuple(w or 0.0 for w, _ in kept), tuple(x for _, x in kept), overall)
+    shifts = [draft.at(when).ratio for when in draft.times]
+    residuals = [math.exp(x) / s for x, s in zip(draft.logs, shifts, strict=True)]
+    spread = log_spread(residuals)
+    final = dataclasses.replace(overall, spread=spread, low=min(shifts), high=max(shifts))
+    return Timeline(draft.times, draft.logs, final)
 
 
 @dataclass(frozen=True)
@@ -379,9 +429,11 @@ def compare(
     test: str | None = None,
     drift: Drift = NO_DRIFT,
     rounds: Sequence[Mapping[str, Any]] = (),
+    round_drifts: Sequence[Drift] = (),
 ) -> Result:
     """The verdict on ``current`` against ``baseline`` (None: no baseline yet), within the run's
-    ``drift``; ``rounds`` are later measurements of the same model (re-measured suspects)."""
+    ``drift``; ``rounds`` are later measurements of the same model (re-measured suspects), each
+    judged within its own entry of ``round_drifts`` (``drift`` where there is none)."""
     label = f"{model} ({device})"
     if load_error is not None:
         message = f"{label}: inconclusive: baseline file unusable: {load_error}"
@@ -390,7 +442,10 @@ def compare(
         message = f"{label}: new: no baseline yet (record one with --update-baselines)"
         return Result(model, device, NEW, message, test=test)
 
-    timed = [compare_time(baseline, stats, rule, drift) for stats in (current, *rounds)]
+    drifts = [drift, *round_drifts, *[drift] * len(rounds)][: len(rounds) + 1]
+    timed = [
+        compare_time(baseline, s, rule, d) for s, d in zip((current, *rounds), drifts, strict=True)
+    ]
     metrics = [least_slow(timed)]
     if baseline.get(MEMORY) is not None and current.get(MEMORY) is not None:
         growth = "memory_base_mb" in baseline and "memory_base_mb" in current

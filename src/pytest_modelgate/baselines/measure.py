@@ -61,7 +61,7 @@ REFERENCE_LOOPS = 20_000
 #: a sample lasts at least this long (several calls of a fast model)
 MIN_SAMPLE_S = 0.004
 #: the samples of one measurement add up to at least this much measured time
-MIN_TOTAL_S = 0.04
+MIN_TOTAL_S = 0.03
 #: however fast the model, no more samples than this (nor fewer than ``test_runs``)
 MAX_SAMPLES = 25
 MAX_LOOPS = 10_000
@@ -226,12 +226,14 @@ def calibrate(
 
 def per_call(timed_calls: Callable[[int], tuple[float, float]], at_least_s: float) -> float:
     """Seconds per call, the fastest of batches of calls grown until one lasts ``at_least_s``
-    (at least two batches: one call that the scheduler interrupted says little)."""
+    (at least two batches, one call that the scheduler interrupted says little; one call of a
+    model ten times slower than that is enough)."""
     loops, batches, best = 1, 0, math.inf
     while True:
         call_s = max(timed_calls(loops)[0], 1e-9)
         best, batches = min(best, call_s), batches + 1
-        if (call_s * loops >= at_least_s and batches >= 2) or loops >= MAX_LOOPS:
+        done = call_s * loops >= at_least_s and (batches >= 2 or call_s >= 10 * at_least_s)
+        if done or loops >= MAX_LOOPS:
             return best
         loops = min(MAX_LOOPS, max(loops, math.ceil(at_least_s / call_s)))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import warnings
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -171,6 +172,7 @@ def check(
         "rule": dataclasses.asdict(rule),
         "update": update,
         "load_error": load_error,
+        "measured_at": time.time(),
     }
     return Outcome(result, record, comparable_ratio(entry, baseline, load_error))
 
@@ -185,18 +187,21 @@ def judge_run(
     lookup: Callable[[str, str], tuple[store.Entry | None, str | None]],
     rounds: Mapping[str, Sequence[store.Entry]],
 ) -> tuple[list[compare.Result], dict[str, compare.Drift]]:
-    """The final verdicts of a run: each device's common shift first, from every comparable
-    model's first round, then each record judged within it, its later rounds included."""
+    """The final verdicts of a run: each device's common shift over time first, from every
+    comparable model's first round (``measured_at``), then each record judged within the shift
+    of its moment, its later rounds within theirs."""
     found = [(r, *lookup(r["device"], r["model"])) for r in records]
-    ratios: dict[str, list[float]] = {}
+    points: dict[str, list[tuple[float | None, float]]] = {}
     for record, baseline, problem in found:
         ratio = comparable_ratio(record["entry"], baseline, problem)
         if ratio is not None:
-            ratios.setdefault(record["device"], []).append(ratio)
-    drifts = {device: compare.drift_of(values) for device, values in ratios.items()}
+            points.setdefault(record["device"], []).append((record.get("measured_at"), ratio))
+    timelines = {device: compare.timeline(values) for device, values in points.items()}
     results = []
     for record, baseline, problem in found:
         entry = record["entry"]
+        shift = timelines.get(record["device"], compare.timeline(()))
+        later = rounds.get(record_key(record), ())
         result = compare.compare(
             record["model"],
             record["device"],
@@ -207,11 +212,12 @@ def judge_run(
             fingerprint_fields=store.COMPARED_FIELDS,
             load_error=problem,
             test=record["result"]["test"],
-            drift=drifts.get(record["device"], compare.NO_DRIFT),
-            rounds=rounds.get(record_key(record), ()),
+            drift=shift.at(record.get("measured_at")),
+            rounds=later,
+            round_drifts=[shift.at(r.get("measured_at")) for r in later],
         )
         results.append(dataclasses.replace(result, updated=bool(record["update"])))
-    return results, drifts
+    return results, {device: line.overall for device, line in timelines.items()}
 
 
 def warn_regressions(
@@ -286,7 +292,7 @@ class BaselinePlugin:
             update=update,
             workers=self.workers,
             test=item.nodeid if item is not None else None,
-            drift=compare.drift_of(self.ratios),
+            drift=compare.drift_of(self.ratios[-compare.DRIFT_WINDOW :]),
         )
         if outcome.ratio is not None:
             self.ratios.append(outcome.ratio)
@@ -300,10 +306,10 @@ class BaselinePlugin:
 
     def measure_again_later(self, result: compare.Result, remeasure: Callable[[], Stats]) -> None:
         """Keep a model that looked slower for a second round at the end of this process."""
-        time = next((m for m in result.metrics if m.metric == compare.TIME), None)
-        if result.updated or time is None or result.verdict == compare.NEW:
+        timing = next((m for m in result.metrics if m.metric == compare.TIME), None)
+        if result.updated or timing is None or result.verdict == compare.NEW:
             return
-        if time.change_percent <= time.threshold_percent * SUSPECT_FRACTION:
+        if timing.change_percent <= timing.threshold_percent * SUSPECT_FRACTION:
             return
         suspect = Suspect(f"{result.test}::{result.model}", remeasure, result.device, result.test)
         if len(self.suspects) < MAX_SUSPECTS:
@@ -323,7 +329,8 @@ class BaselinePlugin:
                 fingerprint=fingerprint,
                 when=store.timestamp(),
             )
-            self.rounds.setdefault(suspect.key, []).append(entry)
+            # not stored: when it was measured, for the shift of its moment
+            self.rounds.setdefault(suspect.key, []).append({**entry, "measured_at": time.time()})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:

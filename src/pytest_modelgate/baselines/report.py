@@ -91,10 +91,14 @@ def drift_line(device: str, drift: Drift) -> str:
             f"common shift ({device}): not taken out, {drift.models} comparable model(s) "
             f"(it needs {MIN_DRIFT_MODELS})"
         )
+    over_time = ""
+    if drift.low is not None and drift.high is not None and drift.high / drift.low > 1.02:
+        over_time = f", from {drift.low:.2f}x to {drift.high:.2f}x over the run"
     return (
         f"common shift ({device}): this run's times are {drift.ratio:.2f}x their baselines "
-        f"across {drift.models} models (unchanged models scatter ±{drift.spread:.0%}); "
-        "each model is judged relative to it"
+        f"across {drift.models} models{over_time} (unchanged models scatter "
+        f"±{drift.spread:.0%} around it); each model is judged relative to the shift of its "
+        "moment"
     )
 
 
