@@ -216,7 +216,7 @@ def test_warns_by_default_and_fails_on_request(
             "*VERDICT beta regression",
             "*VERDICT gamma ok",
             "*test_fixture.py:*: PerformanceRegressionWarning: beta (cpu): regression*"
-            "[[]confirmed by 1 re-measurement(s)[]]*",
+            "[[]confirmed by 2 re-measurement(s)[]]*",
         ]
     )
 

@@ -43,8 +43,10 @@ RECORDER_NAME = "modelgate-baselines-recorder"
 RECORDS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 #: a model this much of the tolerance slower than its baseline is measured again at the end
 SUSPECT_FRACTION = 0.5
-#: suspects kept for a later round per process; past that, one is measured again at once
+#: suspects kept for later rounds per process; past that, one is measured again at once
 MAX_SUSPECTS = 200
+#: later rounds of a suspect: every one must agree for a regression
+ROUNDS = 2
 
 #: the test being run in this thread, so that the static helpers find their session
 CURRENT_ITEM: ContextVar[pytest.Item | None] = ContextVar("modelgate_current_item", default=None)
@@ -305,11 +307,15 @@ class BaselinePlugin:
         return outcome.result
 
     def measure_again_later(self, result: compare.Result, remeasure: Callable[[], Stats]) -> None:
-        """Keep a model that looked slower for a second round at the end of this process."""
-        timing = next((m for m in result.metrics if m.metric == compare.TIME), None)
-        if result.updated or timing is None or result.verdict == compare.NEW:
+        """Keep a model that looked slower (or larger) for ``ROUNDS`` more rounds at the end of
+        this process."""
+        if result.updated or result.verdict == compare.NEW:
             return
-        if timing.change_percent <= timing.threshold_percent * SUSPECT_FRACTION:
+        if not any(
+            m.change_percent > m.threshold_percent * SUSPECT_FRACTION
+            for m in result.metrics
+            if m.metric in (compare.TIME, compare.MEMORY)
+        ):
             return
         suspect = Suspect(f"{result.test}::{result.model}", remeasure, result.device, result.test)
         if len(self.suspects) < MAX_SUSPECTS:
@@ -355,7 +361,8 @@ class BaselinePlugin:
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self._remeasure(self.suspects)
+        for _ in range(ROUNDS):  # each pass over every suspect: the rounds spread out in time
+            self._remeasure(self.suspects)
         self.suspects.clear()
         if self.is_worker:
             session.config.workeroutput[WORKEROUTPUT_ROUNDS] = self.rounds  # type: ignore[attr-defined]
