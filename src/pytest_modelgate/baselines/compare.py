@@ -450,7 +450,7 @@ def compare(
     metrics = [least_slow(timed)]
     if baseline.get(MEMORY) is not None and current.get(MEMORY) is not None:
         growth = "memory_base_mb" in baseline and "memory_base_mb" in current
-        # like time, the least of every round: a second round that used less settles it
+        # like time, the least of every round: a later round that used less settles it
         measured = [s for s in (current, *rounds) if s.get(MEMORY) is not None]
         used = min(memory_used(s, growth and "memory_base_mb" in s) for s in measured)
         memory = compare_value(

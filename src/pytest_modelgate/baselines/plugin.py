@@ -4,11 +4,11 @@ A test (on an xdist worker or not) measures, reads the baseline file (reading is
 and gets a provisional verdict at once, judged within what this process has measured so far.
 The measurement travels on the test report (``report.modelgate_baselines``, serialised by xdist
 with the report) to the controller. A model that looked slower is a suspect: the
-``model_benchmark`` fixture keeps it and measures it again when its process has run every test,
-a second round away from whatever disturbed the first; the new round reaches the controller
-through ``workeroutput``. Once every test has run, the controller alone gives the final
-verdicts, with the run's common shift taken out (``judge_run``), warns and reports, and with
-``--update-baselines`` writes each device's file once.
+``model_benchmark`` fixture keeps it and measures it ``ROUNDS`` more times when its process has
+run every test, away from whatever disturbed the first round; the later rounds reach the
+controller through ``workeroutput``. Once every test has run, the controller alone gives the
+final verdicts, with the common shift of each moment taken out (``judge_run``), warns and
+reports, and with ``--update-baselines`` writes each device's file once.
 """
 
 from __future__ import annotations
