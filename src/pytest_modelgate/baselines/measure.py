@@ -11,14 +11,17 @@ Each sample is interleaved with a fixed pure-Python reference workload on the sa
 ratio test / reference, pair by pair, cancels part of the noise of a shared machine (a slower
 clock, a busy sibling core). Both raw and normalised figures are returned.
 
-The raw ``samples`` are wall-clock seconds. On the CPU the normalised figures use the process's
-CPU time (``time.process_time``) of each run and of each reference run: on a machine shared with
-other processes, wall time mostly measures how often the scheduler took the core away (a 1 ms
-reference run is rarely interrupted, a 10 ms test often), while CPU time measures the work, and
-the reference ratio then cancels what is left (clock frequency, a busy sibling core). On CUDA
-and MPS, where the work is not on this CPU, both are wall time. ``clock`` says which was used.
-A known limit: torch's OpenMP threads that spin after a parallel region count as CPU time too;
-under xdist each worker's threads are capped, which keeps that small.
+The raw ``samples`` are wall-clock seconds. On the CPU the normalised figures use CPU time of
+each run and of each reference run: on a machine shared with other processes, wall time mostly
+measures how often the scheduler took the core away, while CPU time measures the work, and the
+reference ratio then cancels part of what is left (clock frequency, a busy sibling core). The
+CPU time is the measuring thread's own (``time.thread_time``) unless torch runs on several
+threads (the reference always runs on the one): the process's would also count other threads,
+such as pytest-xdist's I/O thread sending reports, which made one reference run in ten up to
+1.5x longer in a full suite run. A model on several torch threads is timed by the process's CPU time
+(``time.process_time``), whose idle-spinning OpenMP threads count too; under xdist each
+worker's threads are capped, usually to one. On CUDA and MPS, where the work is not on this
+CPU, both are wall time. ``clock`` says which was used.
 
 torch is imported only when the measured object is a torch module or the device is not the CPU:
 measuring a plain Python callable never imports it.
@@ -262,13 +265,16 @@ def measure(
         torch.inference_mode if is_module and torch else nullcontext
     )
 
+    on_threads = torch is not None and int(torch.get_num_threads()) > 1
+    cpu_clock = time.process_time if on_threads else time.thread_time
+
     def timed_calls(loops: int) -> tuple[float, float]:
         sync()
-        start, start_cpu = time.perf_counter(), time.process_time()
+        start, start_cpu = time.perf_counter(), cpu_clock()
         for _ in range(loops):
             call_with(model, inputs)
         sync()
-        return (time.perf_counter() - start) / loops, (time.process_time() - start_cpu) / loops
+        return (time.perf_counter() - start) / loops, (cpu_clock() - start_cpu) / loops
 
     with context():
         for _ in range(warmup_runs):
@@ -283,7 +289,7 @@ def measure(
         gc.disable()
         try:
             memory = _MemoryProbe(torch if cuda else None)
-            ref_clock = time.process_time if device == "cpu" else time.perf_counter
+            ref_clock = time.thread_time if device == "cpu" else time.perf_counter
             samples: list[float] = []
             cpu: list[float] = []
             refs = [_timed(reference_workload, ref_clock)]
