@@ -233,7 +233,7 @@ def warn_regressions(
         for result in results:
             if result.verdict != compare.REGRESSION or result.updated:
                 continue
-            path, line = locations.get(str(result.test), (str(result.test), 0))
+            path, line = locations.get(str(result.test), (result.test or result.model, 0))
             warnings.warn_explicit(PerformanceRegressionWarning(result.message), None, path, line)
 
 
