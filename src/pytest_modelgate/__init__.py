@@ -1,7 +1,7 @@
 """pytest-modelgate: gate, parallelise and performance-check ML model tests.
 
 Importing this package must stay cheap: nothing here imports torch or transformers, and the
-seed-compatible helpers load on first use.
+helpers of the upstream gating guide load on first use.
 """
 
 from __future__ import annotations

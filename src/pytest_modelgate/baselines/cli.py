@@ -1,9 +1,9 @@
 """``modelgate baselines import FILE`` and ``modelgate baselines merge STORE... --into PATH``;
 ``show``, ``diff``, ``prune`` and ``validate`` live in ``commands`` and register here.
 
-``import`` brings the seed's single-file baselines into the store.
+``import`` brings the single-file baselines of the upstream gating guide into the store.
 
-The seed kept every model and device in one file: ``{"BERT_cpu": {"inference_time_mean": ...,
+That guide kept every model and device in one file: ``{"BERT_cpu": {"inference_time_mean": ...,
 "memory_peak_mb": ..., "timestamp": ..., "device": "cpu"}}``. Each usable entry becomes an
 ``imported`` entry of its device's file (threshold-only comparisons until the next
 ``--update-baselines`` records samples); anything else is skipped with its reason.
@@ -29,7 +29,7 @@ DEVICE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 @dataclass(frozen=True)
 class Converted:
-    """What one seed file gives: entries per device, and (key, reason) for what it skips."""
+    """What one guide-format file gives: entries per device, and (key, reason) for what it skips."""
 
     entries: Mapping[str, Mapping[str, store.Entry]]
     skipped: tuple[tuple[str, str], ...]
@@ -53,7 +53,7 @@ def _timestamp(value: object) -> str | None:
 
 
 def convert_entry(key: str, raw: object) -> tuple[str, str, store.Entry] | str:
-    """(model, device, entry) for one seed entry, or the reason it cannot be taken."""
+    """(model, device, entry) for one guide-format entry, or the reason it cannot be taken."""
     if not isinstance(raw, dict):
         return f"expected an object, got {type(raw).__name__}"
     device = raw.get("device")
@@ -202,9 +202,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("baselines", help="manage performance baselines")
     commands = parser.add_subparsers(dest="baselines_command", metavar="COMMAND", required=True)
     importer = commands.add_parser(
-        "import", help="import the seed's single-file baselines (MODEL_DEVICE keys)"
+        "import", help="import the gating guide's single-file baselines (MODEL_DEVICE keys)"
     )
-    importer.add_argument("file", metavar="FILE", help="the seed baselines JSON file")
+    importer.add_argument("file", metavar="FILE", help="the single-file baselines (JSON)")
     importer.add_argument(
         "--baselines-dir",
         default="baselines",

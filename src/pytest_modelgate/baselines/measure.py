@@ -109,7 +109,8 @@ class Stats:
         return tuple(normalise(basis, self.reference_samples) or ())
 
     def as_dict(self) -> dict[str, Any]:
-        """The seed-compatible dict: ``inference_time_*`` in seconds, samples, memory, device."""
+        """The dict the gating guide's helpers return: ``inference_time_*`` in seconds, samples,
+        memory, device."""
         samples = self.samples
         stats = {
             "inference_time_mean": statistics.fmean(samples),
@@ -196,7 +197,8 @@ def check_positive(name: str, value: object) -> float:
 
 
 def call_with(model: Callable[..., Any], inputs: Any) -> Any:
-    """Call ``model`` the seed's way: dict → keywords, tuple → positional, else one argument."""
+    """Call ``model`` as the gating guide's helpers do: dict → keywords, tuple → positional,
+    else one argument."""
     if isinstance(inputs, Mapping):
         return model(**inputs)
     if isinstance(inputs, tuple):
