@@ -317,3 +317,15 @@ def test_a_short_or_untimed_run_has_one_shift() -> None:
     untimed = compare.timeline([(None, 1.2)] * 300)
     assert untimed.at(5.0).ratio == pytest.approx(1.2)
     assert not compare.timeline([]).overall.applies
+
+
+def test_a_disturbed_reference_is_not_a_regression() -> None:
+    """The model took as long as before; the baseline's reference runs were twice as long (it
+    ran while something disturbed them): slower only relative to the reference."""
+    disturbed = stats(BASE, refs=[0.002] * (len(BASE) + 1))
+    result = check(stats(BASE), disturbed)
+    assert result.metrics[0].change_percent == pytest.approx(100, abs=2)
+    assert result.verdict == compare.INCONCLUSIVE
+    assert "slower only relative to the reference" in result.metrics[0].note
+    truly = check(stats([t * 2 for t in BASE]), stats(BASE))
+    assert truly.verdict == compare.REGRESSION  # the clock agrees: a real slowdown

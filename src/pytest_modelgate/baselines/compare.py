@@ -9,7 +9,9 @@ it) where both sides have them. A time metric regressed only when all of these h
 2. the change is beyond the noise: larger than ``noise_sigmas`` (4) times the combined noise of
    the two medians and of the run (how far unchanged models scatter around the common shift),
    and larger than what the timer can resolve;
-3. a one-sided Mann-Whitney U test on the samples says the difference is significant;
+3. a one-sided Mann-Whitney U test on the samples says the difference is significant, and the
+   clock alone, without the reference, also puts it beyond the tolerance (a reference run that
+   was disturbed in one of the two measurements moves the normalised figures only);
 4. every re-measurement of it (``rounds``) says so too: the least slow round decides.
 
 A slowdown beyond the tolerance that fails 2-4 is ``inconclusive``: too noisy to tell. Memory has
@@ -287,6 +289,15 @@ def time_ratio(base: Mapping[str, Any], current: Mapping[str, Any]) -> float:
     return time_center(current) / time_center(base)
 
 
+def clock_ratio(base: Mapping[str, Any], current: Mapping[str, Any]) -> float:
+    """current / baseline of the medians by the clock alone, without the reference: a slowdown
+    that only the reference shows was the reference's, not the model's."""
+    key = "cpu_samples" if base.get("clock") == current.get("clock") == "cpu" else "samples"
+    if base.get(key) and current.get(key):
+        return float(statistics.median(current[key]) / statistics.median(base[key]))
+    return time_center(current) / time_center(base)
+
+
 def median_noise(samples: Sequence[float]) -> float:
     """The standard error of the median of ``samples``, relative (in log units)."""
     if len(samples) < 2:
@@ -332,11 +343,18 @@ def compare_time(
     if (slower or faster) and len(a) >= 2 and len(b) >= 2:
         p_value = mann_whitney_greater(b, a) if slower else mann_whitney_greater(a, b)
     significant = p_value is None or p_value < rule.alpha
+    unreferenced = clock_ratio(base, current) / shift
     verdict = OK
     if (slower or faster) and above_floor:
         if beyond_noise and significant:
             verdict = REGRESSION if slower else IMPROVEMENT
-        elif slower:
+        if verdict == REGRESSION and unreferenced <= 1 + rule.tolerance:
+            verdict = INCONCLUSIVE
+            note = (
+                f"slower only relative to the reference ({unreferenced - 1:+.0%} by the clock "
+                "alone): the reference ran unusually in one of the measurements"
+            )
+        elif slower and verdict != REGRESSION:
             verdict = INCONCLUSIVE
             band = math.exp(rule.noise_sigmas * noise) - 1
             why = f"within the noise (±{band:.0%})" if not beyond_noise else ""
