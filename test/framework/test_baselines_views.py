@@ -104,9 +104,9 @@ def test_history_is_bounded_per_machine() -> None:
         entry = baselines.with_history(new, entry)
     history = entry["history"]
     per_machine = {m: [p for p in history if p["machine"] == m] for m in ("a", "b")}
-    assert len(per_machine["a"]) == baselines.HISTORY_PER_MACHINE  # 20 of a's 20
+    assert len(per_machine["a"]) == baselines.HISTORY_PER_MACHINE == 10  # the last 10 of a's 20
     assert len(per_machine["b"]) == 10  # every one of b's
-    assert per_machine["a"][0]["timestamp"].startswith("2026-01-01")
+    assert per_machine["a"][0]["timestamp"].startswith("2026-01-16")  # a's 11th-newest is gone
     assert history == sorted(history, key=lambda p: p["timestamp"])
 
 

@@ -205,13 +205,14 @@ def _rewrite(
 # -- history -----------------------------------------------------------------------------------
 
 #: points kept per model and machine
-HISTORY_PER_MACHINE = 20
+#: a full-suite update adds ~330 KB of points to a 2000-model store: ten keep it a few MB
+HISTORY_PER_MACHINE = 10
 HISTORY_DIGITS = 4
 
 
 def history_point(entry: Mapping[str, Any]) -> Entry:
     """The point an entry adds to its model's history: when, where, and its main figures, to
-    ``HISTORY_DIGITS`` significant digits (enough for a trend, and small: 20 points of 2000
+    ``HISTORY_DIGITS`` significant digits (enough for a trend, and small: 10 points of 2000
     models stay a few megabytes)."""
     median = entry.get("inference_time_median") or entry["inference_time_mean"]
     point: Entry = {"timestamp": entry["timestamp"], "median": _digits(median, HISTORY_DIGITS)}
