@@ -22,6 +22,9 @@ DEVICE_REASONS_KEY = pytest.StashKey[dict[str, "str | None"]]()
 GATE_KEY = pytest.StashKey["Gate"]()
 FIXTURES = (model_benchmark, config_fixture)  # fixtures of the plugin, found in this module
 WORKEROUTPUT_GATED = "modelgate_gated"
+#: a file of test ids, one per line: the run keeps only those (how ``modelgate ab`` measures
+#: again the few models whose verdict needs confirming)
+SELECT_ENV = "MODELGATE_SELECT"
 MODEL_SOURCES = ("tiny", "pretrained")
 
 MARKERS = {
@@ -193,6 +196,19 @@ class XdistHooks:
     def pytest_testnodedown(self, node: object, error: object) -> None:
         workeroutput = getattr(node, "workeroutput", {})
         self.gate.gated.update(Path(p) for p in workeroutput.get(WORKEROUTPUT_GATED, ()))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only the tests listed in the file named by ``MODELGATE_SELECT``, when it is set."""
+    listed = os.environ.get(SELECT_ENV)
+    if not listed:
+        return
+    wanted = set(Path(listed).read_text(encoding="utf-8").splitlines())
+    dropped = [item for item in items if item.nodeid not in wanted]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item.nodeid in wanted]
 
 
 @pytest.fixture

@@ -70,6 +70,8 @@ class Rule:
     memory_floor_mb: float = MEMORY_FLOOR_MB
     alpha: float = ALPHA
     noise_sigmas: float = NOISE_SIGMAS
+    #: a regression also needs the clock alone to agree (point 3 of the module doc)
+    clock_must_agree: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class Drift:
     models: int = 0
     low: float | None = None
     high: float | None = None
+    #: the common shift by the clock alone (no reference): two sides measured on two CPUs at
+    #: once (``modelgate ab``) differ by it
+    clock: float = 1.0
 
     @property
     def applies(self) -> bool:
@@ -97,6 +102,8 @@ class Drift:
         }
         if self.low is not None and self.high is not None:
             out["time_ratio_range"] = [round(self.low, 4), round(self.high, 4)]
+        if self.clock != 1.0:
+            out["clock_ratio"] = round(self.clock, 4)
         return out
 
 
@@ -130,17 +137,17 @@ class Timeline:
         middle = bisect.bisect_left(self.times, when)
         start = min(max(0, middle - DRIFT_WINDOW // 2), len(self.logs) - DRIFT_WINDOW)
         local = statistics.median(self.logs[start : start + DRIFT_WINDOW])
-        return Drift(math.exp(local), self.overall.spread, DRIFT_WINDOW)
+        return Drift(math.exp(local), self.overall.spread, DRIFT_WINDOW, clock=self.overall.clock)
 
 
-def timeline(points: Sequence[tuple[float | None, float]]) -> Timeline:
+def timeline(points: Sequence[tuple[float | None, float]], clock: float = 1.0) -> Timeline:
     """The timeline of (when measured, time ratio) points; without a time on every point, the
-    whole run's shift only."""
+    whole run's shift only. ``clock`` is the run's shift by the clock alone."""
     kept = sorted(
         ((when, math.log(r)) for when, r in points if r > 0 and math.isfinite(r)),
         key=lambda p: p[0] or 0.0,
     )
-    overall = drift_of([math.exp(x) for _, x in kept])
+    overall = dataclasses.replace(drift_of([math.exp(x) for _, x in kept]), clock=clock)
     if not overall.applies:
         return Timeline((), (), overall)
     if any(when is None for when, _ in kept) or len(kept) < 2 * DRIFT_WINDOW:
@@ -343,12 +350,12 @@ def compare_time(
     if (slower or faster) and len(a) >= 2 and len(b) >= 2:
         p_value = mann_whitney_greater(b, a) if slower else mann_whitney_greater(a, b)
     significant = p_value is None or p_value < rule.alpha
-    unreferenced = clock_ratio(base, current) / shift
+    unreferenced = clock_ratio(base, current) / (drift.clock if drift.applies else 1.0)
     verdict = OK
     if (slower or faster) and above_floor:
         if beyond_noise and significant:
             verdict = REGRESSION if slower else IMPROVEMENT
-        if verdict == REGRESSION and unreferenced <= 1 + rule.tolerance:
+        if verdict == REGRESSION and rule.clock_must_agree and unreferenced <= 1 + rule.tolerance:
             verdict = INCONCLUSIVE
             note = (
                 f"slower only relative to the reference ({unreferenced - 1:+.0%} by the clock "

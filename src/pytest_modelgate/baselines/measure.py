@@ -58,6 +58,7 @@ from types import ModuleType
 from typing import Any
 
 from pytest_modelgate import hardware
+from pytest_modelgate.baselines import duet
 
 #: iterations of the reference loop: about 1-2 ms of pure Python on a current CPU
 REFERENCE_LOOPS = 20_000
@@ -146,7 +147,10 @@ def normalise(samples: Sequence[float], refs: Sequence[float]) -> list[float] | 
 
 
 def normalised_of(stats: Mapping[str, Any]) -> list[float] | None:
-    """The normalised samples of a stats dict or stored entry (None without reference runs)."""
+    """The normalised samples of a stats dict or stored entry (None without reference runs);
+    measurements pooled from several runs carry theirs as ``normalised_samples``."""
+    if stats.get("normalised_samples"):
+        return list(stats["normalised_samples"])
     key = "cpu_samples" if stats.get("clock") == "cpu" else "samples"
     return normalise(stats.get(key) or (), stats.get("reference_samples") or ())
 
@@ -283,6 +287,7 @@ def measure(
             call_with(model, inputs)
         call_s = per_call(timed_calls, min_sample_s / 4)
         loops, runs = calibrate(call_s, test_runs, min_sample_s, min_total_s)
+        duet.meet()  # in an A/B run: this side's turn to sample (see duet)
         reference_workload()
         # The young generations only: a full collection of a process holding torch and
         # transformers walks ~400 000 objects (0.15 s), more than the measurement itself.
@@ -304,6 +309,7 @@ def measure(
         finally:
             if gc_was_on:
                 gc.enable()
+            duet.leave()
 
     threads = hardware.current_threads(torch)
     for i, value in enumerate(samples):

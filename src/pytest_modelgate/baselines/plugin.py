@@ -61,7 +61,7 @@ _FLOORS = ("time_floor_s", "memory_floor_mb")
 
 def rule_for(item: pytest.Item | None, tolerance: float) -> compare.Rule:
     """The regression rule for ``item``: ``tolerance`` unless its ``baseline`` marker says."""
-    values: dict[str, float] = {"tolerance": tolerance}
+    values: dict[str, Any] = {"tolerance": tolerance}
     marker = item.get_closest_marker(MARKER) if item is not None else None
     if item is not None and marker is not None:
         unknown = set(marker.kwargs) - {"tolerance", "memory_tolerance", *_FLOORS}
@@ -120,13 +120,16 @@ class Outcome:
 
 
 def comparable_ratio(
-    entry: Mapping[str, Any], baseline: Mapping[str, Any] | None, load_error: str | None
+    entry: Mapping[str, Any],
+    baseline: Mapping[str, Any] | None,
+    load_error: str | None,
+    fields: Sequence[str] = store.COMPARED_FIELDS,
 ) -> float | None:
     """The time ratio of a measurement to its baseline, when they can be compared at all."""
     if baseline is None or load_error is not None:
         return None
     if compare.fingerprint_difference(
-        baseline.get("fingerprint"), entry.get("fingerprint"), store.COMPARED_FIELDS
+        baseline.get("fingerprint"), entry.get("fingerprint"), fields
     ):
         return None
     return compare.time_ratio(baseline, entry)
@@ -188,17 +191,26 @@ def judge_run(
     records: Sequence[Mapping[str, Any]],
     lookup: Callable[[str, str], tuple[store.Entry | None, str | None]],
     rounds: Mapping[str, Sequence[store.Entry]],
+    fields: Sequence[str] = store.COMPARED_FIELDS,
 ) -> tuple[list[compare.Result], dict[str, compare.Drift]]:
     """The final verdicts of a run: each device's common shift over time first, from every
     comparable model's first round (``measured_at``), then each record judged within the shift
-    of its moment, its later rounds within theirs."""
+    of its moment, its later rounds within theirs. A difference in one of the fingerprint's
+    ``fields`` makes a comparison inconclusive."""
     found = [(r, *lookup(r["device"], r["model"])) for r in records]
     points: dict[str, list[tuple[float | None, float]]] = {}
+    clocks: dict[str, list[float]] = {}
     for record, baseline, problem in found:
-        ratio = comparable_ratio(record["entry"], baseline, problem)
-        if ratio is not None:
+        ratio = comparable_ratio(record["entry"], baseline, problem, fields)
+        if ratio is not None and baseline is not None:
             points.setdefault(record["device"], []).append((record.get("measured_at"), ratio))
-    timelines = {device: compare.timeline(values) for device, values in points.items()}
+            clocks.setdefault(record["device"], []).append(
+                compare.clock_ratio(baseline, record["entry"])
+            )
+    timelines = {
+        device: compare.timeline(values, clock=compare.drift_of(clocks[device]).ratio)
+        for device, values in points.items()
+    }
     results = []
     for record, baseline, problem in found:
         entry = record["entry"]
@@ -211,7 +223,7 @@ def judge_run(
             baseline,
             compare.Rule(**record["rule"]),
             fingerprint=entry.get("fingerprint"),
-            fingerprint_fields=store.COMPARED_FIELDS,
+            fingerprint_fields=fields,
             load_error=problem,
             test=record["result"]["test"],
             drift=shift.at(record.get("measured_at")),
