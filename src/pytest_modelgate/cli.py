@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_modelgate import __version__
+from pytest_modelgate.ab import cli as ab_cli
 from pytest_modelgate.baselines import cli as baselines_cli
 from pytest_modelgate.baselines import report_cli
 from pytest_modelgate.convert import cli as convert_cli
@@ -21,7 +22,8 @@ exit status, the same for every command:
   1  the command ran and found a problem: a file or folder it was given is missing or
      cannot be read, nothing usable to import, baselines that could not be merged, outputs
      missing or stale with convert --check, files that failed to convert, regressions
-     with baselines diff --fail-on-regression, a baseline file that is not valid
+     with baselines diff or ab --fail-on-regression, a baseline file that is not valid,
+     an A/B side whose pytest run stopped short
   2  usage error: the command line cannot work as given (an unknown or malformed option,
      options that contradict each other, a report path that cannot be written); nothing
      was done"""
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Subcommands register here: each module's ``register(subparsers)`` sets ``func``.
+    ab_cli.register(subparsers)
     baselines_cli.register(subparsers)
     catalog_cli.register(subparsers)
     convert_cli.register(subparsers)
@@ -67,3 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

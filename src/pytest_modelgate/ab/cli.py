@@ -1,0 +1,280 @@
+"""``modelgate ab``: two revisions, or two dependency sets, measured side by side on this machine.
+
+    modelgate ab --base REV [--head REV] [--report PATH] [-- PYTEST_ARGS]
+    modelgate ab --base-deps "transformers==5.23.0" [-- PYTEST_ARGS]
+
+The base side runs in a temporary git worktree of its revision (the head side in the working
+tree, unless ``--head`` names a revision too), each side in its own environment when
+``--base-deps`` / ``--head-deps`` name a dependency set. Both sides run the same tests at the
+same time, meeting before every measurement; their measurements go to scratch stores, never to
+``baselines/``. The head side's measurements are then judged against the base side's, with a
+test run's rule; a regression, an improvement or a slowdown too noisy to tell is measured again
+on both sides (``--confirm`` passes) and judged again on the samples of every pass together.
+The summary is a test run's; ``--report`` writes a run report's JSON (and the HTML page beside
+a ``.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_modelgate import hardware
+from pytest_modelgate.ab import judge, sides
+from pytest_modelgate.ab.run import SideRun, run_pass, summary_line
+from pytest_modelgate.baselines import compare, report
+from pytest_modelgate.baselines.commands import read_store
+
+DEFAULT_CONFIRM = 2
+
+
+def default_jobs() -> int:
+    """Pairs run at once: one per two CPUs (each side of a pair gets one)."""
+    return max(1, hardware.cpu_count() // 2)
+
+
+@contextlib.contextmanager
+def prepared(args: argparse.Namespace, repo: Path, scratch: Path) -> Iterator[list[sides.Side]]:
+    """The two sides, their worktrees made (and removed afterwards), their deps installed."""
+    local = sides.ensure_local_dir(repo)
+    made: list[Path] = []
+    try:
+        built = []
+        for name, rev, deps in (
+            ("base", args.base, args.base_deps),
+            ("head", args.head, args.head_deps),
+        ):
+            if rev is None:
+                root, label = Path.cwd().resolve(), sides.WORKING_TREE
+            else:
+                commit = sides.resolve(repo, rev)
+                top = sides.add_worktree(repo, commit, scratch / f"{name}-tree")
+                made.append(top)
+                root = top / Path.cwd().resolve().relative_to(repo)
+                label = f"{rev} ({commit[:10]})"
+            reqs = sides.requirements(deps)
+            paths = sides.source_paths(root)
+            if reqs:
+                print(f"modelgate ab: {name}: installing {' '.join(reqs)} ...", flush=True)
+                paths += (sides.install_deps(local, reqs),)
+                label += " with " + " ".join(reqs)
+            built.append(sides.Side(name, label, root, paths, reqs))
+        yield built
+    finally:
+        for folder in made:
+            sides.remove_worktree(repo, folder)
+
+
+def side_problems(runs: dict[str, SideRun], number: int) -> list[str]:
+    """What went wrong in a pass, per side (a run that stopped short names its log)."""
+    problems = []
+    for run in runs.values():
+        if run.broken:
+            problems.append(
+                f"pass {number}, {run.side.name} ({run.side.label}): pytest exited "
+                f"{', '.join(map(str, run.exit_codes))}; see {', '.join(map(str, run.logs))}"
+            )
+    return problems
+
+
+def entries_of(run: SideRun) -> judge.Entries:
+    found, _ = read_store(run.store) if run.store.is_dir() else ({}, [])
+    return found
+
+
+def select_file(scratch: Path, number: int, results: Sequence[compare.Result]) -> Path:
+    """The test ids of ``results``, one per line, for a later pass."""
+    path = scratch / f"select-{number}.txt"
+    path.write_text("\n".join(sorted({str(r.test) for r in results})) + "\n", encoding="utf-8")
+    return path
+
+
+def run_ab(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    try:
+        repo = sides.repo_root(Path.cwd())
+    except sides.SideError as error:
+        print(f"modelgate ab: {error}", file=sys.stderr)
+        return 2
+    rule = compare.Rule(tolerance=args.tolerance)
+    pytest_args = list(args.pytest_args)
+    if pytest_args[:1] == ["--"]:
+        pytest_args = pytest_args[1:]
+    durations = Path(".test_durations").resolve()
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="modelgate-ab-") as temp:
+        scratch = Path(temp)
+        try:
+            with prepared(args, repo, scratch) as both:
+                for side in both:
+                    print(f"modelgate ab: {side.name}: {side.label}")
+                runs = run_pass(
+                    both, 1, pytest_args, scratch, jobs=args.jobs, durations=_kept(durations)
+                )
+                _print_pass(runs, 1)
+                problems += side_problems(runs, 1)
+                base, head = entries_of(runs["base"]), entries_of(runs["head"])
+                results, drifts = judge.first_pass(base, head, rule)
+                bases, heads = [base], [head]
+                removed = sorted(
+                    (m, d) for d, ms in base.items() for m in ms if m not in head.get(d, {})
+                )
+                for number in range(2, 2 + args.confirm):
+                    suspects = judge.to_confirm(results)
+                    if not suspects:
+                        break
+                    print(f"modelgate ab: pass {number}: measuring {len(suspects)} again")
+                    select = select_file(scratch, number, suspects)
+                    again = run_pass(both, number, pytest_args, scratch, jobs=1, select=select)
+                    _print_pass(again, number)
+                    problems += side_problems(again, number)
+                    bases.append(entries_of(again["base"]))
+                    heads.append(entries_of(again["head"]))
+                    results = judge.confirm(results, bases, heads, rule, drifts)
+                labels = {s.name: s for s in both}
+                document = report.document(
+                    results,
+                    drift={d: v.as_dict() for d, v in sorted(drifts.items())},
+                    errors=problems,
+                    removed=[{"model": m, "device": d} for m, d in removed],
+                    sides={
+                        name: _side_doc(labels[name], runs[name].store) for name in ("base", "head")
+                    },
+                    wall_s=round(time.monotonic() - started, 1),
+                )
+                _write_report(args.report, document, problems)
+        except sides.SideError as error:
+            print(f"modelgate ab: {error}", file=sys.stderr)
+            return 2
+    print(f"{labels['head'].label} against {labels['base'].label}")
+    for line in report.terminal_lines(
+        results,
+        drifts,
+        verbose=args.verbose,
+        report_path=args.report,
+        fail_on_regression=args.fail_on_regression,
+    ):
+        print(line)
+    if removed:
+        print(f"measured on the base side only: {len(removed)}")
+    print(f"modelgate ab: {time.monotonic() - started:.0f} s")
+    report.append_step_summary(results, os.environ)
+    for problem in problems:
+        print(f"modelgate ab: {problem}", file=sys.stderr)
+    if not results:
+        print("modelgate ab: nothing was measured on the head side", file=sys.stderr)
+        return 1
+    regressed = any(r.verdict == compare.REGRESSION for r in results)
+    return 1 if problems or (regressed and args.fail_on_regression) else 0
+
+
+def _kept(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _side_doc(side: sides.Side, folder: Path) -> dict[str, Any]:
+    return {"label": side.label, "store": str(folder), "deps": list(side.deps)}
+
+
+def _print_pass(runs: dict[str, SideRun], number: int) -> None:
+    for run in runs.values():
+        tails = "; ".join(summary_line(log) for log in run.logs)
+        print(f"modelgate ab: pass {number}, {run.side.name}: {tails}", flush=True)
+
+
+def _write_report(path: Path | None, document: dict[str, Any], problems: list[str]) -> None:
+    if path is None:
+        return
+    report.write_json(path, document)
+    if path.suffix == ".json":
+        from pytest_modelgate.baselines import report_cli
+
+        try:
+            report_cli.write_beside(path, document, path.parent)
+        except OSError as error:
+            problems.append(f"HTML report not written: {error}")
+
+
+def _tolerance(text: str) -> float:
+    from pytest_modelgate.settings import parse_tolerance
+
+    try:
+        return parse_tolerance(text, "--tolerance")
+    except Exception as error:  # pytest.UsageError
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``ab`` to the ``modelgate`` command line."""
+    parser = subparsers.add_parser(
+        "ab",
+        help="measure two revisions (or dependency sets) side by side on this machine",
+        description="Run the benchmarked tests of two git revisions, or of one revision under "
+        "two dependency sets, at the same time on this machine (meeting before every "
+        "measurement), and judge the head's measurements against the base's with a test "
+        "run's rule. Nothing is written into baselines/. Arguments after -- go to pytest "
+        "(paths, -k, -m).",
+        usage="modelgate ab [--base REV] [--head REV] [--base-deps REQS] [--head-deps REQS] "
+        "[--report PATH] [options] [-- PYTEST_ARGS]",
+    )
+    parser.add_argument("--base", metavar="REV", help="the revision compared against")
+    parser.add_argument(
+        "--head", metavar="REV", help="the revision judged (default: the working tree)"
+    )
+    parser.add_argument(
+        "--base-deps",
+        metavar="REQS",
+        help='pip requirements for the base side\'s environment, e.g. "transformers==5.23.0"',
+    )
+    parser.add_argument(
+        "--head-deps", metavar="REQS", help="pip requirements for the head side's environment"
+    )
+    parser.add_argument("--report", type=Path, metavar="PATH", help="write the JSON report here")
+    parser.add_argument(
+        "--tolerance", type=_tolerance, default=0.20, help="relative slowdown tolerated (0.20)"
+    )
+    parser.add_argument(
+        "--confirm",
+        type=_count,
+        default=DEFAULT_CONFIRM,
+        metavar="N",
+        help=f"passes that measure regressions and improvements again ({DEFAULT_CONFIRM})",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_count,
+        default=default_jobs(),
+        metavar="N",
+        help="pairs of runs at once, the tests split among them (default: CPUs / 2)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="every row, not only not ok")
+    parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
+    parser.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARGS", help=argparse.SUPPRESS)
+    parser.set_defaults(func=_checked)
+
+
+def _checked(args: argparse.Namespace) -> int:
+    if args.base is None and args.base_deps is None:
+        print("modelgate ab: give --base REV, --base-deps REQS, or both", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print("modelgate ab: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    return run_ab(args)
