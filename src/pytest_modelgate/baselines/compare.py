@@ -366,7 +366,7 @@ def compare_time(
             band = math.exp(rule.noise_sigmas * noise) - 1
             why = f"within the noise (±{band:.0%})" if not beyond_noise else ""
             why = why or f"not significant (p={p_value:.3g})"
-            note = f"slower, but {why}: too noisy to tell"
+            note = f"slower, but {why}: too noisy to tell (rerun it, or run modelgate ab)"
     return MetricResult(
         metric=TIME,
         baseline=base_raw,
@@ -499,7 +499,10 @@ def compare(
     base_print = baseline.get("fingerprint")
     differences = fingerprint_difference(base_print, fingerprint, fingerprint_fields)
     if differences:
-        why = "measured elsewhere (" + "; ".join(differences) + ")"
+        why = (
+            "measured elsewhere (" + "; ".join(differences) + "): re-record with "
+            "--update-baselines, or compare two revisions here with modelgate ab --base REV"
+        )
         metrics = [_inconclusive(m, why) for m in metrics]
     verdict = overall([m.verdict for m in metrics])
     return Result(model, device, verdict, _message(label, verdict, metrics), tuple(metrics), test)

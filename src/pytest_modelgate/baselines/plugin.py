@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from pytest_modelgate import hardware
-from pytest_modelgate.baselines import compare, report, store
+from pytest_modelgate.baselines import compare, machines, report, store
 from pytest_modelgate.baselines.measure import Stats, check_stats
 from pytest_modelgate.settings import Settings, parse_tolerance
 
@@ -91,22 +91,39 @@ def _floor(value: object, source: str) -> float:
 
 @dataclass
 class Store:
-    """Baseline files read by this process, one per device family, each read at most once."""
+    """The baseline files this process reads (each at most once): for each model, the first
+    entry measured on this machine in the store's main file, its ``machines/`` folder or its
+    local store (see ``machines``)."""
 
     folder: Path
-    loaded: dict[str, tuple[dict[str, store.Entry], str | None]] = field(default_factory=dict)
+    machine: str = field(default_factory=store.this_machine)
+    loaded: dict[Path, tuple[dict[str, store.Entry], str | None]] = field(default_factory=dict)
+
+    def entries(self, path: Path) -> tuple[dict[str, store.Entry], str | None]:
+        """The entries of one file, and its problem (None when usable)."""
+        if path not in self.loaded:
+            try:
+                self.loaded[path] = (store.load(path), None)
+            except store.BaselineFileError as trouble:
+                self.loaded[path] = ({}, str(trouble))
+        return self.loaded[path]
 
     def lookup(self, device: str, model: str) -> tuple[store.Entry | None, str | None]:
-        """The baseline of ``model`` on ``device`` and the file's problem (None when usable)."""
-        family = store.device_family(device)
-        if family not in self.loaded:
-            try:
-                path = store.file_for(self.folder, family)
-                self.loaded[family] = (store.load(path), None)
-            except store.BaselineFileError as trouble:
-                self.loaded[family] = ({}, str(trouble))
-        entries, problem = self.loaded[family]
-        return entries.get(model), problem
+        """This machine's baseline of ``model`` on ``device`` and the problem of a file that
+        could not be read on the way (None when all were usable)."""
+        for folder in machines.search_order(self.folder, self.machine):
+            entries, problem = self.entries(store.file_for(folder, device))
+            if problem is not None:
+                return None, problem
+            entry = entries.get(model)
+            if entry is not None and machines.measured_here(entry, self.machine):
+                return entry, None
+        return None, None
+
+    def home(self, device: str) -> Path:
+        """The folder ``--update-baselines`` writes this machine's ``device`` baselines to."""
+        main, _ = self.entries(store.file_for(self.folder, device))
+        return machines.home(self.folder, main, self.machine)
 
 
 @dataclass(frozen=True)
@@ -282,6 +299,7 @@ class BaselinePlugin:
         self.drifts: dict[str, compare.Drift] = {}
         self.messages: list[str] = []
         self.saved: list[store.SaveResult] = []
+        self.recorded: list[store.SaveResult] = []  # this machine's local store
         self.page: Path | None = None
 
     # -- in the test ---------------------------------------------------------------------------
@@ -415,16 +433,20 @@ class BaselinePlugin:
             self.messages.append(f"HTML report not written: {error}")
 
     def _write_updates(self) -> bool:
-        """Write this run's updates, one locked save per device file; True when one failed."""
+        """Write this run's updates, one locked save per device file, and record the models
+        this machine has no baseline of in its local store; True when an update failed."""
         updates: dict[str, dict[str, store.Entry]] = {}
+        unknown: dict[str, dict[str, store.Entry]] = {}
         tests: dict[tuple[str, str], set[str]] = {}
-        for record in self.records:
+        for record, result in zip(self.records, self.results, strict=True):
             if record["load_error"]:
                 self.messages.append(f"baseline file unusable: {record['load_error']}")
             key = (record["model"], record["device"])
             tests.setdefault(key, set()).add(str(record["result"]["test"]))
             if record["update"]:
                 updates.setdefault(record["device"], {})[record["model"]] = record["entry"]
+            elif result.verdict == compare.NEW:
+                unknown.setdefault(record["device"], {})[record["model"]] = record["entry"]
         for (model, device), names in sorted(tests.items()):
             if len(names) > 1:
                 self.messages.append(
@@ -434,12 +456,40 @@ class BaselinePlugin:
         failed = False
         for device, entries in sorted(updates.items()):
             try:
-                self.saved.append(store.save(self.settings.baselines_dir, device, entries))
+                self.saved.append(store.save(self.store.home(device), device, entries))
             except store.BaselineFileError as error:
                 self.messages.append(f"baselines not updated: {error}")
                 failed = True
+        self._record_locally(unknown)
         self.messages = list(dict.fromkeys(self.messages))
         return failed
+
+    def _record_locally(self, unknown: Mapping[str, Mapping[str, store.Entry]]) -> None:
+        """Keep the measurements of models without a baseline of this machine in its local
+        store: the next run compares against them (see ``machines``)."""
+        if not unknown:
+            return
+        folder = machines.local_folder(self.settings.baselines_dir, self.store.machine)
+        recorded: set[tuple[str, str]] = set()
+        for device, entries in sorted(unknown.items()):
+            try:
+                machines.ensure_local(self.settings.baselines_dir)
+                self.recorded.append(store.save(folder, device, entries))
+            except (OSError, store.BaselineFileError) as error:
+                self.messages.append(f"this machine's baselines not recorded: {error}")
+                continue
+            recorded.update((model, device) for model in entries)
+        self.results = [
+            dataclasses.replace(
+                r,
+                message=f"{r.model} ({r.device}): new: no baseline of this machine "
+                f"({self.store.machine}) yet; recorded in {store.file_for(folder, r.device)}, "
+                "the next run compares against it",
+            )
+            if (r.model, r.device) in recorded and r.verdict == compare.NEW
+            else r
+            for r in self.results
+        ]
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -466,6 +516,12 @@ class BaselinePlugin:
                 )
             else:
                 terminalreporter.write_line(f"unchanged {saved.path}")
+        for saved in self.recorded:
+            terminalreporter.write_line(
+                f"no baseline of this machine ({self.store.machine}) for {len(saved.added)} "
+                f"model(s): recorded in {saved.path} (not committed); the next run compares "
+                "against them"
+            )
         for message in self.messages:
             terminalreporter.write_line(message, red=True)
 

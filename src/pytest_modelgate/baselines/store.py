@@ -34,7 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pytest_modelgate.baselines import schema
+from pytest_modelgate.baselines import machines, schema
 from pytest_modelgate.baselines.measure import log_spread, normalised_of
 
 SCHEMA_VERSION = 1
@@ -409,7 +409,7 @@ def fingerprint(device: str, threads: int, workers: int) -> dict[str, str | int 
         index = device.split(":", 1)[1] if ":" in device else None
         gpu = str(torch.cuda.get_device_name(int(index) if index else None))
     return {
-        "machine": _cpu_model(),
+        "machine": this_machine(),
         "gpu": gpu,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "torch": _version("torch"),
@@ -418,6 +418,11 @@ def fingerprint(device: str, threads: int, workers: int) -> dict[str, str | int 
         "workers": workers,
         "platform": f"{platform.system()}-{platform.machine()}",
     }
+
+
+def this_machine() -> str:
+    """This machine's name in fingerprints: ``MODELGATE_MACHINE``, else the CPU model."""
+    return machines.this_machine(_cpu_model())
 
 
 @cache
