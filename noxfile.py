@@ -36,6 +36,15 @@ COVERAGE_SAMPLE = (
     " or fun_asr_nano-base or muse_glimmer_assistant-base or fastspeech2_conformer-base"
 )
 COVERAGE_FAIL_UNDER = "90"
+# What perf-ab measures unless given pytest arguments: the benchmarks of eight families, 459
+# pairs, about two minutes a side on two CPUs.
+PERF_AB_SELECTION = [
+    "-m",
+    "cpu and benchmark",
+    "-k",
+    "bert or gpt or vit or t5 or whisper or clip or llama or qwen",
+    "test/models",
+]
 
 
 def baseline_report(session: nox.Session) -> str:
@@ -48,7 +57,8 @@ def baseline_report(session: nox.Session) -> str:
 @nox.session(tags=["fast"])
 def framework(session: nox.Session) -> None:
     """Run the plugin's own tests (no torch in this venv)."""
-    session.install("-e", ".", "pytest-xdist")
+    # pytest-split: the A/B tests split a run in two as `modelgate ab --jobs 2` does
+    session.install("-e", ".", "pytest-xdist", "pytest-split")
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -132,6 +142,18 @@ def coverage(session: nox.Session) -> None:
         f"--cov-fail-under={COVERAGE_FAIL_UNDER}",
         *session.posargs,
     )
+
+
+@nox.session(name="perf-ab", tags=["models"], default=False)
+def perf_ab(session: nox.Session) -> None:
+    """A/B the benchmarks of two revisions or dependency sets here (modelgate ab ARGS)."""
+    # `nox -s perf-ab -- --base main`, or `-- --base-deps "transformers==5.23.0"`; pytest
+    # arguments after a second `--` replace the default selection.
+    session.install(*MODEL_DEPS)
+    args = list(session.posargs)
+    if "--" not in args:
+        args += ["--", *PERF_AB_SELECTION]
+    session.run("modelgate", "ab", *args)
 
 
 @nox.session(default=False)

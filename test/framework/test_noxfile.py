@@ -120,6 +120,14 @@ def test_convert_session_wraps_the_command() -> None:
     assert isinstance(default, ast.Constant) and default.value is False
 
 
+def test_perf_ab_session_wraps_modelgate_ab() -> None:
+    function = sessions()["perf-ab"]
+    assert calls(function, "install") == [["-e", ".[models]", "pytest-xdist", "pytest-split"]]
+    assert calls(function, "run") == [["modelgate", "ab", UNKNOWN]]  # posargs, or + selection
+    selection = flatten(assignments(module().body)["PERF_AB_SELECTION"], {})
+    assert selection[:2] == ["-m", "cpu and benchmark"] and selection[-1] == "test/models"
+
+
 @pytest.mark.parametrize("name", MODEL_SESSIONS)
 def test_model_sessions_report_only_failures_and_errors(name: str) -> None:
     model_runs = [args for args in calls(sessions()[name], "run") if "--run-model-tests" in args]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import sys
 import tempfile
@@ -36,7 +37,10 @@ DEFAULT_CONFIRM = 2
 
 
 def default_jobs() -> int:
-    """Pairs run at once: one per two CPUs (each side of a pair gets one)."""
+    """Pairs run at once: one per two CPUs (each side of a pair gets one), where pytest-split
+    is there to split the tests among them."""
+    if importlib.util.find_spec("pytest_split") is None:
+        return 1
     return max(1, hardware.cpu_count() // 2)
 
 
@@ -62,8 +66,7 @@ def prepared(args: argparse.Namespace, repo: Path, scratch: Path) -> Iterator[li
             reqs = sides.requirements(deps)
             paths = sides.source_paths(root)
             if reqs:
-                print(f"modelgate ab: {name}: installing {' '.join(reqs)} ...", flush=True)
-                paths += (sides.install_deps(local, reqs),)
+                paths += (sides.install_deps(local, reqs)[0],)
                 label += " with " + " ".join(reqs)
             built.append(sides.Side(name, label, root, paths, reqs))
         yield built

@@ -111,21 +111,23 @@ def deps_folder(local: Path, reqs: Sequence[str], python: str = sys.version) -> 
     return local / "envs" / key
 
 
-def install_deps(local: Path, reqs: Sequence[str], *, pip: Sequence[str] | None = None) -> Path:
-    """Install ``reqs`` (with what they need) into their own folder, once; return it."""
+def install_deps(local: Path, reqs: Sequence[str]) -> tuple[Path, bool]:
+    """Install ``reqs`` (with what they need) into their own folder, once: the folder, and
+    whether it was installed now (False: an earlier A/B installed it)."""
     folder = deps_folder(local, reqs)
     complete = folder / ".complete"
     if complete.exists():
-        return folder
+        return folder, False
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    command = [*(pip or [sys.executable, "-m", "pip"]), "install", "--quiet", "--target"]
-    done = subprocess.run([*command, str(folder), *reqs], check=False)
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(folder)]
+    print(f"modelgate ab: installing {' '.join(reqs)} into {folder} ...", flush=True)
+    done = subprocess.run([*command, *reqs], check=False)
     if done.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise SideError(f"pip could not install {' '.join(reqs)} (exit {done.returncode})")
     complete.write_text("\n".join(reqs) + "\n", encoding="utf-8")
-    return folder
+    return folder, True
 
 
 def ensure_local_dir(root: Path) -> Path:

@@ -1,0 +1,178 @@
+"""``modelgate ab`` end to end, on small git projects of pure-Python callables.
+
+The slowdowns here are three times, far beyond any machine's noise: what is tested is that the
+right models are named and that nothing outside the scratch folders is touched. How small a
+slowdown it catches is a benchmark's question (``bench/ab_scenario.py``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "ab_scenario.py"
+_spec = importlib.util.spec_from_file_location("ab_scenario", BENCH)
+assert _spec is not None and _spec.loader is not None
+scenario_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(scenario_module)
+
+SLOWED = sorted(scenario_module.SLOWED)
+
+
+def ab(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pytest_modelgate.cli", "ab", *args]
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
+
+
+def regressions(report: Path) -> list[str]:
+    document = json.loads(report.read_text())
+    return sorted(r["model"] for r in document["results"] if r["verdict"] == "regression")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder: Path = scenario_module.build(tmp_path_factory.mktemp("ab") / "project", 3.0)
+    return folder
+
+
+def git_lines(project: Path, *args: str) -> list[str]:
+    done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
+def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path) -> None:
+    report = tmp_path / "ab.json"
+    done = ab(project, "--base", "HEAD~1", "--report", str(report), "--fail-on-regression")
+    assert done.returncode == 1, done.stdout + done.stderr  # regressions, as asked
+    assert regressions(report) == SLOWED
+    document = json.loads(report.read_text())
+    assert document["counts"]["regression"] == 2 and len(document["results"]) == 20
+    first = document["results"][0]
+    assert {"model", "device", "verdict", "metrics"} <= set(first)
+    assert document["sides"]["base"]["label"].startswith("HEAD~1 (")
+    assert document["sides"]["head"]["label"] == "working tree"
+    assert report.with_suffix(".html").read_text().startswith("<!DOCTYPE html>")
+    assert "working tree against HEAD~1" in done.stdout
+    assert "--fail-on-regression: 2 regression(s)" in done.stdout
+    # nothing left behind: no baselines written, no worktree, the checkout unchanged
+    assert not (project / "baselines").exists()
+    assert len(git_lines(project, "worktree", "list")) == 1
+    assert git_lines(project, "status", "--porcelain") == []
+
+
+def test_ab_of_the_same_code_names_nothing(project: Path, tmp_path: Path) -> None:
+    report = tmp_path / "aa.json"
+    done = ab(project, "--base", "HEAD", "--report", str(report), "--fail-on-regression")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert regressions(report) == []
+
+
+def test_a_flat_project_runs_each_side_from_its_own_checkout(tmp_path: Path) -> None:
+    flat = scenario_module.build(tmp_path / "flat", 3.0, layout="flat")
+    report = tmp_path / "flat.json"
+    done = ab(flat, "--base", "HEAD~1", "--head", "HEAD", "--report", str(report))
+    assert done.returncode == 0, done.stdout + done.stderr  # no --fail-on-regression
+    assert regressions(report) == SLOWED
+    assert json.loads(report.read_text())["sides"]["head"]["label"].startswith("HEAD (")
+
+
+def test_two_pairs_split_the_tests_between_them(project: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pytest_split")
+    report = tmp_path / "jobs.json"
+    done = ab(project, "--base", "HEAD~1", "--jobs", "2", "--report", str(report))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(json.loads(report.read_text())["results"]) == 20
+    assert regressions(report) == SLOWED
+
+
+def wheel(folder: Path, version: str, factor: float) -> None:
+    """A one-module wheel ``scen-dep`` whose ``FACTOR`` slows the project's ``op_07``."""
+    info = f"scen_dep-{version}.dist-info"
+    files = {
+        "scen_dep.py": f"FACTOR = {factor}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: scen-dep\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(folder / f"scen_dep-{version}-py3-none-any.whl", "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+
+
+DEP_TEST = """
+import pytest
+from scen_dep import FACTOR
+
+
+def make(index):
+    loops = int((3000 + 700 * index) * (FACTOR if index == 7 else 1.0))
+
+    def op(x):
+        return sum((i * x) % 7 for i in range(loops))
+
+    return op
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_speed(index, model_benchmark):
+    model_benchmark(f"op_{index:02d}", make(index), 3)
+"""
+
+
+def test_dependency_sets_are_measured_each_in_its_own_folder(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    wheel(wheels, "1.0", 1.0)
+    wheel(wheels, "2.0", 3.0)
+    project = tmp_path / "deps"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_speed.py").write_text(DEP_TEST)
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nmodel_test_paths = ["tests"]\n'
+    )
+    subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
+    local = f"--no-index --find-links {wheels}"
+    report = tmp_path / "deps.json"
+    args = ["--base-deps", f"scen-dep==1.0 {local}", "--head-deps", f"scen-dep==2.0 {local}"]
+    done = ab(project, *args, "--report", str(report))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert regressions(report) == ["op_07"]
+    sides = json.loads(report.read_text())["sides"]
+    assert "scen-dep==1.0" in sides["base"]["label"] and "scen-dep==2.0" in sides["head"]["label"]
+    envs = sorted((project / ".modelgate" / "envs").iterdir())
+    assert len(envs) == 2 and all((e / ".complete").exists() for e in envs)
+    stamps = [(e / ".complete").stat().st_mtime_ns for e in envs]
+    again = ab(project, *args, "--confirm", "0")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [(e / ".complete").stat().st_mtime_ns for e in envs] == stamps  # installed once
+    assert "installing" not in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give --base REV, --base-deps REQS, or both"),
+        (("--base", "no-such-rev"), "'no-such-rev' is not a commit"),
+        (("--base", "HEAD", "--tolerance", "abc"), "--tolerance: expected a finite number"),
+        (("--base", "HEAD", "--jobs", "0"), "--jobs must be at least 1"),
+    ],
+)
+def test_bad_usage_is_exit_2_and_says_what(
+    project: Path, args: tuple[str, ...], message: str
+) -> None:
+    done = ab(project, *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_outside_a_git_checkout_is_a_usage_error(tmp_path: Path) -> None:
+    done = ab(tmp_path, "--base", "HEAD")
+    assert done.returncode == 2
+    assert "not a git repository" in done.stderr

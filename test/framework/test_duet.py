@@ -1,0 +1,81 @@
+"""The lock-step of two A/B sides: turns, and never a wait that lasts for good."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_modelgate.baselines import duet
+
+
+def run_side(side: duet.Duet, meetings: int, log: list[tuple[str, str, int]]) -> None:
+    for _ in range(meetings):
+        side.meet()
+        log.append(("start", side.side, side.count))
+        time.sleep(0.01)  # sampling
+        log.append(("end", side.side, side.count))
+        side.leave()
+
+
+def test_the_sides_take_turns_and_alternate_who_goes_first(tmp_path: Path) -> None:
+    log: list[tuple[str, str, int]] = []
+    base, head = duet.Duet(tmp_path, "base"), duet.Duet(tmp_path, "head")
+    threads = [threading.Thread(target=run_side, args=(s, 4, log)) for s in (base, head)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not base.alone and not head.alone
+    # one side samples at a time: every start is followed by the same side's end
+    assert [e[1] for e in log[0::2]] == [e[1] for e in log[1::2]]
+    assert all(e[0] == "start" for e in log[0::2])
+    firsts = [log[i][1] for i in range(0, len(log), 4)]
+    assert firsts == ["head", "base", "head", "base"]  # meeting 1 is odd: head first
+    assert [e[2] for e in log] == sorted(e[2] for e in log)  # meeting n ends before n+1
+
+
+def test_a_side_whose_partner_is_done_goes_on_alone(tmp_path: Path) -> None:
+    duet.done_marker(tmp_path, "base").touch()
+    head = duet.Duet(tmp_path, "head", timeout_s=60)
+    started = time.monotonic()
+    for _ in range(3):
+        head.meet()
+        head.leave()
+    assert time.monotonic() - started < 5
+    assert head.count == 3
+
+
+def test_a_partner_that_never_comes_times_out_once(tmp_path: Path) -> None:
+    head = duet.Duet(tmp_path, "head", timeout_s=0.2)
+    head.meet()
+    assert head.alone  # an old base revision without the duet: measure alone from then on
+    started = time.monotonic()
+    head.leave()
+    head.meet()
+    assert time.monotonic() - started < 0.1
+
+
+def test_sampling_cpus_are_taken_and_given_back(tmp_path: Path) -> None:
+    if not hasattr(duet.os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    before = duet.os.sched_getaffinity(0)
+    cpu = min(before)
+    duet.done_marker(tmp_path, "base").touch()
+    head = duet.Duet(tmp_path, "head", frozenset({cpu}))
+    head.meet()
+    assert duet.os.sched_getaffinity(0) == {cpu}
+    head.leave()
+    assert duet.os.sched_getaffinity(0) == before
+
+
+def test_environment_names_the_side(tmp_path: Path) -> None:
+    assert duet.from_environ({}) is None
+    side = duet.from_environ(
+        {duet.FOLDER_ENV: str(tmp_path), duet.SIDE_ENV: "base", duet.CPUS_ENV: "0,1"}
+    )
+    assert side is not None and side.side == "base" and side.cpus == {0, 1}
+    with pytest.raises(ValueError, match="MODELGATE_DUET_SIDE must be one of base, head"):
+        duet.from_environ({duet.FOLDER_ENV: str(tmp_path), duet.SIDE_ENV: "left"})
