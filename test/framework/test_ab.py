@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -25,9 +26,12 @@ _spec.loader.exec_module(scenario_module)
 SLOWED = sorted(scenario_module.SLOWED)
 
 
-def ab(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def ab(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "pytest_modelgate.cli", "ab", *args]
-    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
+    environ = {**os.environ, **env}
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, timeout=600, env=environ
+    )
 
 
 def regressions(report: Path) -> list[str]:
@@ -47,8 +51,9 @@ def git_lines(project: Path, *args: str) -> list[str]:
 
 
 def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path) -> None:
-    report = tmp_path / "ab.json"
-    done = ab(project, "--base", "HEAD~1", "--report", str(report), "--fail-on-regression")
+    report, summary = tmp_path / "ab.json", tmp_path / "summary.md"
+    args = ("--base", "HEAD~1", "--report", str(report), "--fail-on-regression")
+    done = ab(project, *args, GITHUB_STEP_SUMMARY=str(summary))
     assert done.returncode == 1, done.stdout + done.stderr  # regressions, as asked
     assert regressions(report) == SLOWED
     document = json.loads(report.read_text())
@@ -60,6 +65,7 @@ def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path) ->
     assert report.with_suffix(".html").read_text().startswith("<!DOCTYPE html>")
     assert "working tree against HEAD~1" in done.stdout
     assert "--fail-on-regression: 2 regression(s)" in done.stdout
+    assert summary.read_text().startswith("### Performance A/B: working tree against HEAD~1 (")
     # nothing left behind: no baselines written, no worktree, the checkout unchanged
     assert not (project / "baselines").exists()
     assert len(git_lines(project, "worktree", "list")) == 1
@@ -176,3 +182,11 @@ def test_outside_a_git_checkout_is_a_usage_error(tmp_path: Path) -> None:
     done = ab(tmp_path, "--base", "HEAD")
     assert done.returncode == 2
     assert "not a git repository" in done.stderr
+
+
+def test_a_side_that_cannot_run_is_reported_with_its_log(project: Path) -> None:
+    done = ab(project, "--base", "HEAD", "--", "--no-such-option")
+    assert done.returncode == 1
+    assert "pass 1, base (HEAD (" in done.stderr and "pytest exited 4" in done.stderr
+    assert "unrecognized arguments: --no-such-option" in done.stderr  # the log's end
+    assert "nothing was measured on the head side" in done.stderr

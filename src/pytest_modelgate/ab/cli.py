@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +77,25 @@ def prepared(args: argparse.Namespace, repo: Path, scratch: Path) -> Iterator[li
 
 
 def side_problems(runs: dict[str, SideRun], number: int) -> list[str]:
-    """What went wrong in a pass, per side (a run that stopped short names its log)."""
+    """What went wrong in a pass, per side: a run that stopped short, with its log's end."""
     problems = []
     for run in runs.values():
         if run.broken:
+            codes = ", ".join(map(str, run.exit_codes))
+            tail = "\n".join(tail_of(log) for log in run.logs)
             problems.append(
-                f"pass {number}, {run.side.name} ({run.side.label}): pytest exited "
-                f"{', '.join(map(str, run.exit_codes))}; see {', '.join(map(str, run.logs))}"
+                f"pass {number}, {run.side.name} ({run.side.label}): pytest exited {codes}:\n{tail}"
             )
     return problems
+
+
+def tail_of(log: Path, lines: int = 15) -> str:
+    """The last lines of a side's log, indented (the logs go with the scratch folder)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "    (no log)"
+    return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
 
 
 def entries_of(run: SideRun) -> judge.Entries:
@@ -99,6 +110,45 @@ def select_file(scratch: Path, number: int, results: Sequence[compare.Result]) -
     return path
 
 
+@dataclass
+class Outcome:
+    """What an A/B run found: the verdicts, the first pass's shift, the models only the base
+    measured, and what went wrong."""
+
+    results: list[compare.Result]
+    drifts: dict[str, compare.Drift]
+    removed: list[tuple[str, str]]
+    problems: list[str]
+
+
+def measure(
+    both: Sequence[sides.Side], args: argparse.Namespace, pytest_args: list[str], scratch: Path
+) -> tuple[Outcome, dict[str, SideRun]]:
+    """The first pass over every test, then the passes that confirm, each judged."""
+    rule = compare.Rule(tolerance=args.tolerance)
+    durations = Path(".test_durations").resolve()
+    runs = run_pass(both, 1, pytest_args, scratch, jobs=args.jobs, durations=_kept(durations))
+    _print_pass(runs, 1)
+    problems = side_problems(runs, 1)
+    base, head = entries_of(runs["base"]), entries_of(runs["head"])
+    results, drifts = judge.first_pass(base, head, rule)
+    bases, heads = [base], [head]
+    for number in range(2, 2 + args.confirm):
+        suspects = judge.to_confirm(results)
+        if not suspects:
+            break
+        print(f"modelgate ab: pass {number}: measuring {len(suspects)} again", flush=True)
+        select = select_file(scratch, number, suspects)
+        again = run_pass(both, number, pytest_args, scratch, jobs=1, select=select)
+        _print_pass(again, number)
+        problems += side_problems(again, number)
+        bases.append(entries_of(again["base"]))
+        heads.append(entries_of(again["head"]))
+        results = judge.confirm(results, bases, heads, rule, drifts)
+    removed = sorted((m, d) for d, ms in base.items() for m in ms if m not in head.get(d, {}))
+    return Outcome(results, drifts, removed, problems), runs
+
+
 def run_ab(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
@@ -106,76 +156,49 @@ def run_ab(args: argparse.Namespace) -> int:
     except sides.SideError as error:
         print(f"modelgate ab: {error}", file=sys.stderr)
         return 2
-    rule = compare.Rule(tolerance=args.tolerance)
     pytest_args = list(args.pytest_args)
     if pytest_args[:1] == ["--"]:
         pytest_args = pytest_args[1:]
-    durations = Path(".test_durations").resolve()
-    problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="modelgate-ab-") as temp:
         scratch = Path(temp)
         try:
             with prepared(args, repo, scratch) as both:
                 for side in both:
-                    print(f"modelgate ab: {side.name}: {side.label}")
-                runs = run_pass(
-                    both, 1, pytest_args, scratch, jobs=args.jobs, durations=_kept(durations)
-                )
-                _print_pass(runs, 1)
-                problems += side_problems(runs, 1)
-                base, head = entries_of(runs["base"]), entries_of(runs["head"])
-                results, drifts = judge.first_pass(base, head, rule)
-                bases, heads = [base], [head]
-                removed = sorted(
-                    (m, d) for d, ms in base.items() for m in ms if m not in head.get(d, {})
-                )
-                for number in range(2, 2 + args.confirm):
-                    suspects = judge.to_confirm(results)
-                    if not suspects:
-                        break
-                    print(f"modelgate ab: pass {number}: measuring {len(suspects)} again")
-                    select = select_file(scratch, number, suspects)
-                    again = run_pass(both, number, pytest_args, scratch, jobs=1, select=select)
-                    _print_pass(again, number)
-                    problems += side_problems(again, number)
-                    bases.append(entries_of(again["base"]))
-                    heads.append(entries_of(again["head"]))
-                    results = judge.confirm(results, bases, heads, rule, drifts)
-                labels = {s.name: s for s in both}
+                    print(f"modelgate ab: {side.name}: {side.label}", flush=True)
+                found, runs = measure(both, args, pytest_args, scratch)
                 document = report.document(
-                    results,
-                    drift={d: v.as_dict() for d, v in sorted(drifts.items())},
-                    errors=problems,
-                    removed=[{"model": m, "device": d} for m, d in removed],
-                    sides={
-                        name: _side_doc(labels[name], runs[name].store) for name in ("base", "head")
-                    },
+                    found.results,
+                    drift={d: v.as_dict() for d, v in sorted(found.drifts.items())},
+                    errors=found.problems,
+                    removed=[{"model": m, "device": d} for m, d in found.removed],
+                    sides={r.side.name: _side_doc(r.side, r.store) for r in runs.values()},
                     wall_s=round(time.monotonic() - started, 1),
                 )
-                _write_report(args.report, document, problems)
+                _write_report(args.report, document, found.problems)
         except sides.SideError as error:
             print(f"modelgate ab: {error}", file=sys.stderr)
             return 2
-    print(f"{labels['head'].label} against {labels['base'].label}")
+    title = f"{runs['head'].side.label} against {runs['base'].side.label}"
+    print(title)
     for line in report.terminal_lines(
-        results,
-        drifts,
+        found.results,
+        found.drifts,
         verbose=args.verbose,
         report_path=args.report,
         fail_on_regression=args.fail_on_regression,
     ):
         print(line)
-    if removed:
-        print(f"measured on the base side only: {len(removed)}")
+    if found.removed:
+        print(f"measured on the base side only: {len(found.removed)}")
     print(f"modelgate ab: {time.monotonic() - started:.0f} s")
-    report.append_step_summary(results, os.environ)
-    for problem in problems:
+    report.append_step_summary(found.results, os.environ, f"Performance A/B: {title}")
+    for problem in found.problems:
         print(f"modelgate ab: {problem}", file=sys.stderr)
-    if not results:
+    if not found.results:
         print("modelgate ab: nothing was measured on the head side", file=sys.stderr)
         return 1
-    regressed = any(r.verdict == compare.REGRESSION for r in results)
-    return 1 if problems or (regressed and args.fail_on_regression) else 0
+    regressed = any(r.verdict == compare.REGRESSION for r in found.results)
+    return 1 if found.problems or (regressed and args.fail_on_regression) else 0
 
 
 def _kept(path: Path) -> Path | None:

@@ -87,6 +87,7 @@ def side_environ(
 ) -> dict[str, str]:
     """A side's environment: its import paths, its half of the duet, its thread cap."""
     env = side.environ(environ)
+    env.pop("GITHUB_STEP_SUMMARY", None)  # the A/B's table goes there, not each side's
     env[duet.FOLDER_ENV] = str(folder)
     env[duet.SIDE_ENV] = side.name
     env[duet.CPUS_ENV] = ",".join(map(str, cpus))

@@ -142,10 +142,10 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def markdown(results: Sequence[Result]) -> str:
+def markdown(results: Sequence[Result], title: str = "Performance baselines") -> str:
     """A Markdown table of the results, for ``GITHUB_STEP_SUMMARY``."""
     rows = table_rows(results)
-    out = ["### Performance baselines", "", f"{counts_line(results)}", ""]
+    out = [f"### {title}", "", f"{counts_line(results)}", ""]
     out.append("| " + " | ".join(HEADER) + " |")
     out.append("|" + " --- |" * len(HEADER))
     for row in rows:
@@ -156,12 +156,14 @@ def markdown(results: Sequence[Result]) -> str:
     return "\n".join(out) + "\n\n"
 
 
-def append_step_summary(results: Sequence[Result], environ: Mapping[str, str]) -> Path | None:
+def append_step_summary(
+    results: Sequence[Result], environ: Mapping[str, str], title: str = "Performance baselines"
+) -> Path | None:
     """Append the Markdown table to ``$GITHUB_STEP_SUMMARY`` when it is set."""
     target = environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return None
     path = Path(target)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(markdown(results))
+        handle.write(markdown(results, title))
     return path
