@@ -11,6 +11,7 @@ within the first pass's shift.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 
 from pytest_modelgate.baselines import compare, store
@@ -68,6 +69,12 @@ def pooled(entries: Sequence[store.Entry]) -> store.Entry:
     return out
 
 
+def averaged(drift: compare.Drift, passes: int) -> compare.Drift:
+    """The first pass's shift, its scatter that of a mean of ``passes`` independent passes:
+    how far an unchanged model's ratio strays shrinks as its passes are pooled."""
+    return dataclasses.replace(drift, spread=drift.spread / math.sqrt(max(1, passes)))
+
+
 def confirm(
     results: Sequence[compare.Result],
     base: Sequence[Entries],
@@ -76,10 +83,10 @@ def confirm(
     drifts: Mapping[str, compare.Drift],
 ) -> list[compare.Result]:
     """``results`` with each regression, improvement and noisy slowdown (``to_confirm``) judged
-    again on the samples of every
-    pass together (``base`` and ``head``: each pass's entries, the first pass first), within
-    the first pass's shift: a passing disturbance of one pass is outvoted by the others, and a
-    real change is judged on more samples. The pooled figures are not asked for the clock's
+    again on the samples of every pass together (``base`` and ``head``: each pass's entries, the
+    first pass first), within the first pass's shift, its scatter averaged over the passes
+    (``averaged``): a passing disturbance of one pass is outvoted by the others, and a real
+    change is judged on more samples. The pooled figures are not asked for the clock's
     agreement: that guards one measurement against a disturbed reference run, which the passes
     now do, and the raw clock of a shared machine moves by a third from second to second."""
     pooled_rule = dataclasses.replace(rule, clock_must_agree=False)
@@ -111,7 +118,7 @@ def confirm(
                 fingerprint=latest.get("fingerprint"),
                 fingerprint_fields=FIELDS,
                 test=result.test,
-                drift=drifts.get(result.device, compare.NO_DRIFT),
+                drift=averaged(drifts.get(result.device, compare.NO_DRIFT), len(after)),
             )
         )
     return confirmed
