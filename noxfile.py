@@ -170,3 +170,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/convert.py")
     session.run("python", "bench/overhead.py", *session.posargs)
     session.run("python", "bench/baselines.py")
+    session.run("python", "bench/ab_scenario.py")

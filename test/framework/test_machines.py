@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from test_engine import INI, SEED_TEST, entries
 
+from pytest_modelgate import cli
 from pytest_modelgate.baselines import machines
 
 
@@ -44,7 +45,7 @@ def verdicts(pytester: pytest.Pytester, name: str) -> dict[str, str]:
 
 
 def test_a_new_machine_records_locally_then_compares_then_commits_its_own(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytester.makeini(INI)
     pytester.makepyfile(test_seed=SEED_TEST)
@@ -71,6 +72,9 @@ def test_a_new_machine_records_locally_then_compares_then_commits_its_own(
     assert (folder / "cpu.json").read_bytes() == committed
     own = entries(folder / "machines" / "new-laptop-9")
     assert {e["fingerprint"]["machine"] for e in own.values()} == {"New Laptop 9"}  # type: ignore[index]
+
+    assert cli.main(["baselines", "validate", "--baselines-dir", str(folder)]) == 0
+    assert f"{folder / 'machines' / 'new-laptop-9' / 'cpu.json'}: valid" in capsys.readouterr().out
 
     monkeypatch.setenv(machines.MACHINE_ENV, "Maintainer Box")
     third = pytester.runpytest("--baseline-report=third.json")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate.baselines import compare, report, schema, store
+from pytest_modelgate.baselines import compare, machines, report, schema, store
 
 SHOW_COLUMNS = ("model", "device", "median_ms", "spread_percent", "memory_mb", "when", "machine")
 SHOW_HEADER = ("model", "device", "median", "spread", "memory", "when", "machine")
@@ -332,6 +332,8 @@ def file_problems(path: Path) -> list[str]:
 def run_validate(args: argparse.Namespace) -> int:
     folder = Path(args.baselines_dir)
     files = store_files(folder, args.device)
+    for other in sorted((folder / machines.MACHINES_DIR).glob("*/")):  # other machines' too
+        files += store_files(other, args.device)
     if not files:
         print(f"modelgate baselines validate: {folder}: no baseline files (*.json) found")
         return 1
