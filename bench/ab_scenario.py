@@ -139,10 +139,17 @@ def main() -> None:
                 for spinner in spinners:
                     spinner.terminate()
             expected = sorted(SLOWED) if base == "HEAD~1" else []
+            changes = {
+                r["model"]: f"{m['change_percent']:+.0f}%"
+                for r in document["results"]
+                for m in r["metrics"]
+                if r["model"] in SLOWED and m["metric"] == "inference_time"
+            }
             verdict = "as expected" if named == expected else f"expected {expected}"
             print(
                 f"{name}: --base {base}, {busy} busy: regressions {named or 'none'} ({verdict}); "
-                f"counts {document['counts']}; {time.monotonic() - started:.0f} s"
+                f"slowed ones measured {changes}; counts {document['counts']}; "
+                f"{time.monotonic() - started:.0f} s"
             )
 
 
