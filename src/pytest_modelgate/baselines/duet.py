@@ -4,10 +4,12 @@
 shared folder through the environment (``MODELGATE_DUET``, ``MODELGATE_DUET_SIDE``). Before its
 n-th measurement a side writes ``n`` into its own file of the folder and waits until the other
 has arrived too; then the two take turns (which side goes first alternates): one samples its
-n-th model while the other waits, then the other, and neither goes on before both have. So the
-two measurements of a model are taken back to back, each on a machine where the other side is
-idle, under whatever else the machine does in that second. (Sampling both at once was tried
-first: the raw times of the two sides then moved by up to 70 % with what the other was doing.)
+n-th model while the other waits, then the other, and neither goes on before both have; each
+samples on the same CPUs (``MODELGATE_DUET_CPUS``). So the two measurements of a model are taken
+back to back, under whatever else the machine does in that second, and neither side's samples
+overlap the other's. (On the 2-CPU machine this was built on, unchanged callables scattered as
+much whether the sides sampled at once or in turns; turns keep a side's samples from depending
+on what the other side's code does at the same moment.)
 
 The meeting never blocks for good. A side stops waiting when the other is done (``modelgate ab``
 writes ``<side>.done`` when a side's process exits), and after ``MEET_TIMEOUT_S`` without the
@@ -91,8 +93,7 @@ class Duet:
             self._wait_for(f"{partner_of(self.side)}.sampled")
 
     def _pin(self) -> None:
-        """Move this thread to the sampling CPUs: both sides' samples on the same CPUs (two
-        CPUs of one machine can differ in speed by a third)."""
+        """Move this thread to the sampling CPUs, so that both sides sample on the same ones."""
         if not self.cpus or not hasattr(os, "sched_setaffinity"):
             return
         self._away_from = frozenset(os.sched_getaffinity(0))

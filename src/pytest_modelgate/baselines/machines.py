@@ -8,8 +8,8 @@ local store ``.local/<machine>/`` of the same folder, which git never sees (it h
 ``.gitignore`` of ``*``), and compares against it from the next run on: a fresh clone on a new
 laptop gets verdicts from its second run, not 1890 ``inconclusive``.
 
-The machine is the CPU model (and the GPU for a GPU's file); ``MODELGATE_MACHINE`` names it
-instead, e.g. after the CI runner class, whose CPU model can change under the same name.
+The machine is the CPU model (a GPU is compared through the fingerprint, as versions are);
+``MODELGATE_MACHINE`` names it instead, e.g. after a CI runner class.
 """
 
 from __future__ import annotations
