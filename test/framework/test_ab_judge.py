@@ -68,7 +68,7 @@ def test_a_slowdown_of_one_pass_is_outvoted_by_the_next_ones() -> None:
     results, drifts = judge.first_pass(base, head, compare.Rule())
     assert [r.model for r in judge.to_confirm(results)] == ["m05"]
     again = [store_of(TWENTY), store_of(TWENTY)]
-    confirmed = judge.confirm(results, [base, *again], [head, *again], compare.Rule(), drifts)
+    confirmed = judge.confirm(results, again, again, compare.Rule(), drifts)
     assert {r.verdict for r in confirmed} == {compare.OK}
 
 
@@ -80,10 +80,21 @@ def test_a_real_slowdown_is_confirmed_on_every_pass() -> None:
     assert [r.model for r in confirmed if r.verdict == compare.REGRESSION] == ["m05"]
 
 
+def test_the_first_pass_is_not_pooled_into_the_confirmation() -> None:
+    """A first pass that picked a model for its extreme figure does not tip the later ones."""
+    base, head = store_of(TWENTY), store_of({**TWENTY, "m05": TWENTY["m05"] * 3.0})
+    results, drifts = judge.first_pass(base, head, compare.Rule())
+    later = store_of(TWENTY)
+    confirmed = judge.confirm(
+        results, [later], [store_of({**TWENTY, "m05": 1.5 * 1.1})], compare.Rule(), drifts
+    )
+    assert {r.verdict for r in confirmed} == {compare.OK}  # +10 % in the later pass: ok
+
+
 def test_a_suspect_not_measured_again_is_inconclusive_and_says_why() -> None:
     base, head = store_of(TWENTY), store_of({**TWENTY, "m05": TWENTY["m05"] * 1.5})
     results, drifts = judge.first_pass(base, head, compare.Rule())
-    confirmed = judge.confirm(results, [base, base], [head, {"cpu": {}}], compare.Rule(), drifts)
+    confirmed = judge.confirm(results, [base], [{"cpu": {}}], compare.Rule(), drifts)
     (m05,) = [r for r in confirmed if r.model == "m05"]
     assert m05.verdict == compare.INCONCLUSIVE
     assert "not measured again on the head side" in m05.message

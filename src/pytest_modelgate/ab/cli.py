@@ -9,7 +9,7 @@ tree, unless ``--head`` names a revision too), each side in its own environment 
 same time, meeting before every measurement; their measurements go to scratch stores, never to
 ``baselines/``. The head side's measurements are then judged against the base side's, with a
 test run's rule; a regression, an improvement or a slowdown too noisy to tell is measured again
-on both sides (``--confirm`` passes) and judged again on the samples of every pass together.
+on both sides (``--confirm`` passes) and judged again on the samples of the later passes together.
 The summary is a test run's; ``--report`` writes a run report's JSON (and the HTML page beside
 a ``.json``).
 """
@@ -132,7 +132,8 @@ def measure(
     problems = side_problems(runs, 1)
     base, head = entries_of(runs["base"]), entries_of(runs["head"])
     results, drifts = judge.first_pass(base, head, rule)
-    bases, heads = [base], [head]
+    bases: list[judge.Entries] = []  # the later passes'
+    heads: list[judge.Entries] = []
     for number in range(2, 2 + args.confirm):
         suspects = judge.to_confirm(results)
         if not suspects:
