@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
-import sys
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pytest_modelgate import cli
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "ab_scenario.py"
 _spec = importlib.util.spec_from_file_location("ab_scenario", BENCH)
@@ -26,12 +28,34 @@ _spec.loader.exec_module(scenario_module)
 SLOWED = sorted(scenario_module.SLOWED)
 
 
-def ab(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pytest_modelgate.cli", "ab", *args]
-    environ = {**os.environ, **env}
-    return subprocess.run(
-        command, cwd=project, capture_output=True, text=True, timeout=600, env=environ
-    )
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Run = Callable[..., Done]
+
+
+@pytest.fixture
+def ab(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """``modelgate ab ARGS`` in a project, in this process (its sides are processes of their
+    own): the exit status and what it printed."""
+
+    def run(project: Path, *args: str, **env: str) -> Done:
+        with monkeypatch.context() as patch:
+            patch.chdir(project)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            try:
+                code = cli.main(["ab", *args])
+            except SystemExit as exit:  # argparse's usage errors
+                code = int(exit.code or 0)
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run
 
 
 def regressions(report: Path) -> list[str]:
@@ -50,7 +74,7 @@ def git_lines(project: Path, *args: str) -> list[str]:
     return done.stdout.splitlines()
 
 
-def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path) -> None:
+def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path, ab: Run) -> None:
     report, summary = tmp_path / "ab.json", tmp_path / "summary.md"
     args = ("--base", "HEAD~1", "--report", str(report), "--fail-on-regression")
     done = ab(project, *args, GITHUB_STEP_SUMMARY=str(summary))
@@ -72,14 +96,14 @@ def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path) ->
     assert git_lines(project, "status", "--porcelain") == []
 
 
-def test_ab_of_the_same_code_names_nothing(project: Path, tmp_path: Path) -> None:
+def test_ab_of_the_same_code_names_nothing(project: Path, tmp_path: Path, ab: Run) -> None:
     report = tmp_path / "aa.json"
     done = ab(project, "--base", "HEAD", "--report", str(report), "--fail-on-regression")
     assert done.returncode == 0, done.stdout + done.stderr
     assert regressions(report) == []
 
 
-def test_a_flat_project_runs_each_side_from_its_own_checkout(tmp_path: Path) -> None:
+def test_a_flat_project_runs_each_side_from_its_own_checkout(tmp_path: Path, ab: Run) -> None:
     flat = scenario_module.build(tmp_path / "flat", 3.0, layout="flat")
     report = tmp_path / "flat.json"
     done = ab(flat, "--base", "HEAD~1", "--head", "HEAD", "--report", str(report))
@@ -88,7 +112,7 @@ def test_a_flat_project_runs_each_side_from_its_own_checkout(tmp_path: Path) -> 
     assert json.loads(report.read_text())["sides"]["head"]["label"].startswith("HEAD (")
 
 
-def test_two_pairs_split_the_tests_between_them(project: Path, tmp_path: Path) -> None:
+def test_two_pairs_split_the_tests_between_them(project: Path, tmp_path: Path, ab: Run) -> None:
     pytest.importorskip("pytest_split")
     report = tmp_path / "jobs.json"
     done = ab(project, "--base", "HEAD~1", "--jobs", "2", "--report", str(report))
@@ -132,7 +156,7 @@ def test_speed(index, model_benchmark):
 """
 
 
-def test_dependency_sets_are_measured_each_in_its_own_folder(tmp_path: Path) -> None:
+def test_dependency_sets_are_measured_each_in_its_own_folder(tmp_path: Path, ab: Run) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     wheel(wheels, "1.0", 1.0)
@@ -171,20 +195,20 @@ def test_dependency_sets_are_measured_each_in_its_own_folder(tmp_path: Path) -> 
     ],
 )
 def test_bad_usage_is_exit_2_and_says_what(
-    project: Path, args: tuple[str, ...], message: str
+    project: Path, args: tuple[str, ...], message: str, ab: Run
 ) -> None:
     done = ab(project, *args)
     assert done.returncode == 2
     assert message in done.stderr
 
 
-def test_outside_a_git_checkout_is_a_usage_error(tmp_path: Path) -> None:
+def test_outside_a_git_checkout_is_a_usage_error(tmp_path: Path, ab: Run) -> None:
     done = ab(tmp_path, "--base", "HEAD")
     assert done.returncode == 2
     assert "not a git repository" in done.stderr
 
 
-def test_a_side_that_cannot_run_is_reported_with_its_log(project: Path) -> None:
+def test_a_side_that_cannot_run_is_reported_with_its_log(project: Path, ab: Run) -> None:
     done = ab(project, "--base", "HEAD", "--", "--no-such-option")
     assert done.returncode == 1
     assert "pass 1, base (HEAD (" in done.stderr and "pytest exited 4" in done.stderr
