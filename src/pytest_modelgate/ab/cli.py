@@ -304,4 +304,10 @@ def _checked(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("modelgate ab: --jobs must be at least 1", file=sys.stderr)
         return 2
+    if args.jobs > 1 and importlib.util.find_spec("pytest_split") is None:
+        print(
+            "modelgate ab: --jobs above 1 splits the tests with pytest-split: install it",
+            file=sys.stderr,
+        )
+        return 2
     return run_ab(args)

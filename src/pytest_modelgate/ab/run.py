@@ -111,8 +111,6 @@ def run_pass(
     durations: Path | None = None,
 ) -> dict[str, SideRun]:
     """Run both sides of pass ``number`` side by side; what each left, by side name."""
-    if jobs > 1 and importlib.util.find_spec("pytest_split") is None:
-        raise RuntimeError("--jobs above 1 splits the tests with pytest-split: install it")
     threads = hardware.thread_share(hardware.cpu_count(), len(sides) * jobs)
     running: list[tuple[Side, subprocess.Popen[bytes], Path]] = []
     logs: dict[str, list[Path]] = {s.name: [] for s in sides}

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_modelgate.baselines import machines
+
 #: the uncommitted state of this project's runs (local baselines, A/B environments)
 LOCAL_DIR = ".modelgate"
 WORKING_TREE = "working tree"
@@ -132,9 +134,4 @@ def install_deps(local: Path, reqs: Sequence[str]) -> tuple[Path, bool]:
 
 def ensure_local_dir(root: Path) -> Path:
     """``.modelgate/`` under ``root``, which ignores itself in git."""
-    local = root / LOCAL_DIR
-    local.mkdir(exist_ok=True)
-    ignore = local / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# local state of pytest-modelgate: never committed\n*\n")
-    return local
+    return machines.git_ignored(root / LOCAL_DIR, "local state of pytest-modelgate")

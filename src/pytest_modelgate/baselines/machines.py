@@ -24,7 +24,6 @@ from typing import Any
 MACHINE_ENV = "MODELGATE_MACHINE"
 MACHINES_DIR = "machines"
 LOCAL_DIR = ".local"
-IGNORE_ALL = "# this machine's own baselines: local, never committed\n*\n"
 
 
 def slug(machine: str) -> str:
@@ -73,13 +72,18 @@ def home(store: Path, main_entries: Mapping[str, Mapping[str, Any]], machine: st
     return committed_folder(store, machine)
 
 
+def git_ignored(folder: Path, why: str) -> Path:
+    """Make ``folder`` (and its parents), with a ``.gitignore`` of ``*`` that says ``why``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(f"# {why}: never committed\n*\n", encoding="utf-8")
+    return folder
+
+
 def ensure_local(store: Path) -> None:
     """Make the local store's folder, ignored by git, before the first write."""
-    local = store / LOCAL_DIR
-    local.mkdir(parents=True, exist_ok=True)
-    ignore = local / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(IGNORE_ALL, encoding="utf-8")
+    git_ignored(store / LOCAL_DIR, "this machine's own baselines")
 
 
 def this_machine(cpu_model: str) -> str:
