@@ -7,9 +7,10 @@ A1: ``--base HEAD~1``: the head slows ``op_04`` and ``op_13`` by 1.3x: goal exac
 A2: ``--base HEAD``: the same code on both sides: goal none.
 A3: ``--base HEAD~1`` with two busy processes beside the run: goal exactly those two.
 
-``build(folder, slowdown, layout)`` is also used by the framework tests, with a slowdown too
-large to miss on any machine. ``layout`` is ``src`` (the code in ``src/``, as an installed
-project has it) or ``flat`` (a module beside the tests, imported from the checkout).
+``build(folder, slowdown, layout, clock)`` is also used by the framework tests, on their virtual
+clock (``clock`` adds it to a folder), so that their verdicts do not depend on the
+machine's load. ``layout`` is ``src`` (the code in ``src/``, as an installed project has it) or
+``flat`` (a module beside the tests, imported from the checkout).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 CALLABLES = 20
+#: what adds a virtual clock to a project's test folder (the framework tests have one)
+AddClock = Callable[[Path], None]
 SLOWED = ("op_04", "op_13")
 
 # op_i does about 3 000 + 700 i iterations: 0.1 to 1 ms of pure Python on a current CPU
@@ -43,6 +47,26 @@ def make(index):
         for i in range(loops):
             total += (i * x) % 7
         return total
+
+    op.__name__ = name
+    return op
+'''
+
+# The same workloads on a virtual clock: ``vclock.spend`` moves its time, nothing runs.
+VIRTUAL_OPS = '''
+"""Twenty small workloads on the tests' virtual clock, one per benchmarked callable."""
+
+import vclock
+
+SCALE = {scale!r}  # how much slower a name runs in this revision
+
+
+def make(index):
+    name = f"op_{{index:02d}}"
+    cost = (0.0001 + 0.00005 * index) * SCALE.get(name, 1.0)
+
+    def op(x):
+        vclock.spend(cost)
 
     op.__name__ = name
     return op
@@ -75,9 +99,9 @@ def _git(folder: Path, *args: str) -> None:
     )
 
 
-def _write(folder: Path, scale: dict[str, float], layout: str) -> None:
+def _write(folder: Path, scale: dict[str, float], layout: str, clock: AddClock | None) -> None:
     module = "scenario_ops"
-    code = OPS.format(scale=scale)
+    code = (VIRTUAL_OPS if clock else OPS).format(scale=scale)
     if layout == "src":
         (folder / "src").mkdir(exist_ok=True)
         (folder / "src" / f"{module}.py").write_text(code)
@@ -87,18 +111,23 @@ def _write(folder: Path, scale: dict[str, float], layout: str) -> None:
         pythonpath = 'pythonpath = ["."]'
     (folder / "tests").mkdir(exist_ok=True)
     (folder / "tests" / "test_speed.py").write_text(TEST.format(module=module, count=CALLABLES))
+    if clock is not None:
+        clock(folder / "tests")
     (folder / "pyproject.toml").write_text(PYPROJECT.format(pythonpath=pythonpath))
 
 
-def build(folder: Path, slowdown: float, layout: str = "src") -> Path:
+def build(
+    folder: Path, slowdown: float, layout: str = "src", clock: AddClock | None = None
+) -> Path:
     """A git project of two commits: the first measures 20 callables, the second makes the
-    ``SLOWED`` ones ``slowdown`` times slower."""
+    ``SLOWED`` ones ``slowdown`` times slower; on a virtual clock when ``clock`` is given (it
+    adds one to the tests' folder), else doing real work."""
     folder.mkdir(parents=True, exist_ok=True)
     _git(folder, "init", "--quiet", "--initial-branch=main")
-    _write(folder, {}, layout)
+    _write(folder, {}, layout, clock)
     _git(folder, "add", ".")
     _git(folder, "commit", "--quiet", "-m", "twenty callables")
-    _write(folder, dict.fromkeys(SLOWED, slowdown), layout)
+    _write(folder, dict.fromkeys(SLOWED, slowdown), layout, clock)
     _git(folder, "commit", "--quiet", "-am", f"two callables {slowdown}x slower")
     return folder
 

@@ -1,8 +1,9 @@
 """``modelgate ab`` end to end, on small git projects of pure-Python callables.
 
-The slowdowns here are three times, far beyond any machine's noise: what is tested is that the
-right models are named and that nothing outside the scratch folders is touched. How small a
-slowdown it catches is a benchmark's question (``bench/ab_scenario.py``).
+The projects measure on the virtual clock of ``virtual_clock``, so that what is tested (the
+right models are named, nothing outside the scratch folders is touched) does not depend on the
+machine's load. How small a real slowdown it catches is a benchmark's question
+(``bench/ab_scenario.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import virtual_clock
 
 from pytest_modelgate import cli
 
@@ -26,6 +28,7 @@ scenario_module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(scenario_module)
 
 SLOWED = sorted(scenario_module.SLOWED)
+CLOCK = virtual_clock.add_to
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,9 @@ def regressions(report: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder: Path = scenario_module.build(tmp_path_factory.mktemp("ab") / "project", 3.0)
+    folder: Path = scenario_module.build(
+        tmp_path_factory.mktemp("ab") / "project", 3.0, clock=CLOCK
+    )
     return folder
 
 
@@ -104,7 +109,7 @@ def test_ab_of_the_same_code_names_nothing(project: Path, tmp_path: Path, ab: Ru
 
 
 def test_a_flat_project_runs_each_side_from_its_own_checkout(tmp_path: Path, ab: Run) -> None:
-    flat = scenario_module.build(tmp_path / "flat", 3.0, layout="flat")
+    flat = scenario_module.build(tmp_path / "flat", 3.0, layout="flat", clock=CLOCK)
     report = tmp_path / "flat.json"
     done = ab(flat, "--base", "HEAD~1", "--head", "HEAD", "--report", str(report))
     assert done.returncode == 0, done.stdout + done.stderr  # no --fail-on-regression
@@ -138,14 +143,15 @@ def wheel(folder: Path, version: str, factor: float) -> None:
 
 DEP_TEST = """
 import pytest
+import vclock
 from scen_dep import FACTOR
 
 
 def make(index):
-    loops = int((3000 + 700 * index) * (FACTOR if index == 7 else 1.0))
+    cost = (0.0001 + 0.00005 * index) * (FACTOR if index == 7 else 1.0)
 
     def op(x):
-        return sum((i * x) % 7 for i in range(loops))
+        vclock.spend(cost)
 
     return op
 
@@ -164,6 +170,7 @@ def test_dependency_sets_are_measured_each_in_its_own_folder(tmp_path: Path, ab:
     project = tmp_path / "deps"
     (project / "tests").mkdir(parents=True)
     (project / "tests" / "test_speed.py").write_text(DEP_TEST)
+    virtual_clock.add_to(project / "tests")
     (project / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\nmodel_test_paths = ["tests"]\n'
     )

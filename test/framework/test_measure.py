@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import virtual_clock
 
 from pytest_modelgate import ModelTestUtils
 from pytest_modelgate.baselines import compare, measure, store
@@ -68,9 +70,11 @@ def test_calibrate(call_s: float, runs: int, expected: tuple[int, int]) -> None:
 
 
 def test_a_fast_callable_is_measured_long_enough() -> None:
-    stats = measure.measure(busy, 50, warmup_runs=1, test_runs=3)
-    assert stats.loops > 1
-    assert sum(stats.samples) * stats.loops >= measure.MIN_TOTAL_S * 0.5
+    time = virtual_clock.VirtualTime("fast")
+    stats = measure.measure(time.spend, 1e-5, warmup_runs=1, test_runs=3, clock=time.clock())
+    assert stats.loops > 100
+    assert sum(stats.samples) * stats.loops >= measure.MIN_TOTAL_S * 0.9
+    assert stats.clock == "cpu"
 
 
 def test_the_garbage_collector_is_off_while_timed() -> None:
@@ -105,10 +109,18 @@ def test_process_peak_is_read_where_resource_exists() -> None:
 
 
 def test_longer_work_takes_longer() -> None:
-    short = measure.measure(busy, 2_000, warmup_runs=1, test_runs=5)
-    long = measure.measure(busy, 200_000, warmup_runs=1, test_runs=5)
-    assert min(long.samples) > max(short.samples)
-    assert min(long.normalised_samples) > max(short.normalised_samples)
+    time = virtual_clock.VirtualTime("longer")
+    short = measure.measure(time.spend, 0.0002, warmup_runs=1, test_runs=5, clock=time.clock())
+    long = measure.measure(time.spend, 0.02, warmup_runs=1, test_runs=5, clock=time.clock())
+    assert min(long.samples) > 50 * max(short.samples)
+    assert min(long.normalised_samples) > 50 * max(short.normalised_samples)
+    assert 0.015 < statistics.median(long.samples) < 0.025
+
+
+def test_the_real_clock_measures_real_work() -> None:
+    stats = measure.measure(busy, 2_000, warmup_runs=1, test_runs=5)
+    assert stats.clock == "cpu" and min(stats.samples) > 0 and min(stats.cpu_samples) > 0
+    assert len(stats.reference_samples) == len(stats.samples) + 1
 
 
 def test_memory_peak_sees_an_allocation() -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from pytest_modelgate.baselines import compare, store
 from pytest_modelgate.baselines import plugin as engine
-from pytest_modelgate.baselines.measure import Stats, measure
+from pytest_modelgate.baselines.measure import REAL_CLOCK, Stats, measure
 from pytest_modelgate.settings import Settings
 
 STANDALONE_DIR = Path("baselines")
@@ -49,7 +49,11 @@ class ModelTestUtils:
         argument. A torch module runs in inference mode; CUDA is synchronised around each run.
         """
         where = device or infer_device(model)
-        stats = measure(model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=where)
+        item = engine.CURRENT_ITEM.get()
+        clock = engine.active_plugin(item.config).clock if item is not None else REAL_CLOCK
+        stats = measure(
+            model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=where, clock=clock
+        )
         return stats.as_dict()
 
 
@@ -162,7 +166,12 @@ class Benchmark:
 
         def run() -> Stats:
             return measure(
-                model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=device
+                model,
+                inputs,
+                warmup_runs=warmup_runs,
+                test_runs=test_runs,
+                device=device,
+                clock=plugin.clock,
             )
 
         rule = engine.rule_for(self.item, plugin.settings.baseline_tolerance)

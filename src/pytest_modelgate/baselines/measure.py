@@ -88,6 +88,27 @@ def reference_workload(loops: int = REFERENCE_LOOPS) -> int:
 
 
 @dataclass(frozen=True)
+class Clock:
+    """Where a measurement reads the time, and the reference workload it interleaves.
+
+    The default is the real clocks. A test of the verdict logic passes a virtual clock instead,
+    whose time moves only when its models and its reference say so: the same samples on an
+    idle machine and on a loaded one, so that a verdict can be asserted without depending on
+    the machine's load.
+    """
+
+    wall: Callable[[], float] = time.perf_counter
+    thread_cpu: Callable[[], float] = time.thread_time
+    process_cpu: Callable[[], float] = time.process_time
+    #: seconds since the epoch, for when a measurement was made (the run's shift over time)
+    timestamp: Callable[[], float] = time.time
+    reference: Callable[[], object] = reference_workload
+
+
+REAL_CLOCK = Clock()
+
+
+@dataclass(frozen=True)
 class Stats:
     """One measurement: raw and normalised time samples, peak memory, threads."""
 
@@ -256,9 +277,11 @@ def measure(
     device: str = "cpu",
     min_sample_s: float = MIN_SAMPLE_S,
     min_total_s: float = MIN_TOTAL_S,
+    clock: Clock = REAL_CLOCK,
 ) -> Stats:
     """Time ``model`` on ``inputs`` after ``warmup_runs`` calls: calibrated samples (at least
-    ``test_runs``), each interleaved with the reference workload (see the module doc)."""
+    ``test_runs``), each interleaved with the reference workload (see the module doc), read
+    from ``clock``."""
     if warmup_runs < 0 or test_runs < 1:
         raise ValueError(
             f"need warmup_runs >= 0 and test_runs >= 1, not {warmup_runs}, {test_runs}"
@@ -272,15 +295,15 @@ def measure(
     )
 
     on_threads = torch is not None and int(torch.get_num_threads()) > 1
-    cpu_clock = time.process_time if on_threads else time.thread_time
+    cpu_clock = clock.process_cpu if on_threads else clock.thread_cpu
 
     def timed_calls(loops: int) -> tuple[float, float]:
         sync()
-        start, start_cpu = time.perf_counter(), cpu_clock()
+        start, start_cpu = clock.wall(), cpu_clock()
         for _ in range(loops):
             call_with(model, inputs)
         sync()
-        return (time.perf_counter() - start) / loops, (cpu_clock() - start_cpu) / loops
+        return (clock.wall() - start) / loops, (cpu_clock() - start_cpu) / loops
 
     with context():
         for _ in range(warmup_runs):
@@ -288,7 +311,7 @@ def measure(
         call_s = per_call(timed_calls, min_sample_s / 4)
         loops, runs = calibrate(call_s, test_runs, min_sample_s, min_total_s)
         duet.meet()  # in an A/B run: this side's turn to sample (see duet)
-        reference_workload()
+        clock.reference()
         # The young generations only: a full collection of a process holding torch and
         # transformers walks ~400 000 objects (0.15 s), more than the measurement itself.
         gc.collect(YOUNG_GENERATIONS)
@@ -296,15 +319,15 @@ def measure(
         gc.disable()
         try:
             memory = _MemoryProbe(torch if cuda else None)
-            ref_clock = time.thread_time if device == "cpu" else time.perf_counter
+            ref_clock = clock.thread_cpu if device == "cpu" else clock.wall
             samples: list[float] = []
             cpu: list[float] = []
-            refs = [_timed(reference_workload, ref_clock)]
+            refs = [_timed(clock.reference, ref_clock)]
             for _ in range(runs):
                 wall, used = timed_calls(loops)
                 samples.append(wall)
                 cpu.append(used)
-                refs.append(_timed(reference_workload, ref_clock))
+                refs.append(_timed(clock.reference, ref_clock))
             peak, source = memory.read()
         finally:
             if gc_was_on:
@@ -317,14 +340,14 @@ def measure(
     if peak is not None:
         check_positive("peak memory (MiB)", peak)
     # a CPU clock too coarse to see a run (some platforms tick every 15 ms) falls back to wall
-    clock = "cpu" if device == "cpu" and min(cpu) > 0 and min(refs) > 0 else "wall"
-    if clock == "wall" and device == "cpu":
-        refs = [_timed(reference_workload, time.perf_counter) for _ in refs]
+    kind = "cpu" if device == "cpu" and min(cpu) > 0 and min(refs) > 0 else "wall"
+    if kind == "wall" and device == "cpu":
+        refs = [_timed(clock.reference, clock.wall) for _ in refs]
     return Stats(
         samples=tuple(samples),
         reference_samples=tuple(refs),
         cpu_samples=tuple(cpu),
-        clock=clock,
+        clock=kind,
         memory_peak_mb=peak,
         memory_source=source,
         device=device,

@@ -27,7 +27,7 @@ import pytest
 
 from pytest_modelgate import hardware
 from pytest_modelgate.baselines import compare, machines, report, store
-from pytest_modelgate.baselines.measure import Stats, check_stats
+from pytest_modelgate.baselines.measure import REAL_CLOCK, Clock, Stats, check_stats
 from pytest_modelgate.settings import Settings, parse_tolerance
 
 REPORT_ATTR = "modelgate_baselines"
@@ -41,6 +41,9 @@ MARKER_HELP = (
 PLUGIN_NAME = "modelgate-baselines"
 RECORDER_NAME = "modelgate-baselines-recorder"
 RECORDS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+#: the clock of this run's measurements (``measure.Clock``): the real one unless a plugin or a
+#: conftest puts another here, as the plugin's own tests do to judge verdicts on given samples
+CLOCK_KEY = pytest.StashKey[Clock]()
 #: a model this much of the tolerance slower than its baseline is measured again at the end
 SUSPECT_FRACTION = 0.5
 #: suspects kept for later rounds per process; past that, one is measured again at once
@@ -163,6 +166,7 @@ def check(
     workers: int,
     test: str | None,
     drift: compare.Drift = compare.NO_DRIFT,
+    measured_at: float | None = None,
 ) -> Outcome:
     """Compare ``stats`` with the stored baseline; refuses bad stats before anything else."""
     check_stats(stats)
@@ -194,7 +198,7 @@ def check(
         "rule": dataclasses.asdict(rule),
         "update": update,
         "load_error": load_error,
-        "measured_at": time.time(),
+        "measured_at": time.time() if measured_at is None else measured_at,
     }
     return Outcome(result, record, comparable_ratio(entry, baseline, load_error))
 
@@ -302,6 +306,11 @@ class BaselinePlugin:
         self.recorded: list[store.SaveResult] = []  # this machine's local store
         self.page: Path | None = None
 
+    @property
+    def clock(self) -> Clock:
+        """The clock measurements read (read when measuring: a conftest may set it late)."""
+        return self.config.stash.get(CLOCK_KEY, REAL_CLOCK)
+
     # -- in the test ---------------------------------------------------------------------------
 
     def check(
@@ -325,6 +334,7 @@ class BaselinePlugin:
             workers=self.workers,
             test=item.nodeid if item is not None else None,
             drift=compare.drift_of(self.ratios[-compare.DRIFT_WINDOW :]),
+            measured_at=self.clock.timestamp(),
         )
         if outcome.ratio is not None:
             self.ratios.append(outcome.ratio)
@@ -366,7 +376,8 @@ class BaselinePlugin:
                 when=store.timestamp(),
             )
             # not stored: when it was measured, for the shift of its moment
-            self.rounds.setdefault(suspect.key, []).append({**entry, "measured_at": time.time()})
+            measured_at = self.clock.timestamp()
+            self.rounds.setdefault(suspect.key, []).append({**entry, "measured_at": measured_at})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
