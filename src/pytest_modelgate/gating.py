@@ -10,6 +10,8 @@ import pytest
 
 MARKER = "model_test"
 REASON = "model test: run with --run-model-tests"
+#: pytest-timeout's mark: a test over its limit fails, with the stack where it hung
+TIMEOUT_MARKER = "timeout"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,17 @@ def decide(item: pytest.Item, run_model_tests: bool) -> Skip | None:
     if run_model_tests or item.get_closest_marker(MARKER) is None:
         return None
     return Skip(REASON)
+
+
+def time_limit(item: pytest.Item, seconds: float) -> pytest.MarkDecorator | None:
+    """The ``timeout`` mark (pytest-timeout's) that limits a model test to ``seconds``, or None:
+    for a test that is not a model test, has a ``timeout`` mark of its own, or when ``seconds``
+    is 0 (no limit)."""
+    if seconds <= 0 or item.get_closest_marker(MARKER) is None:
+        return None
+    if item.get_closest_marker(TIMEOUT_MARKER) is not None:
+        return None
+    return getattr(pytest.mark, TIMEOUT_MARKER)(seconds)
 
 
 def summary_line(gated: Iterable[Path], rootpath: Path) -> str | None:

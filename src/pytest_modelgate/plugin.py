@@ -12,6 +12,7 @@ from pytest_modelgate.baselines import plugin as engine
 from pytest_modelgate.baselines.fixtures import config_fixture, model_benchmark
 from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
+    DEFAULT_MODEL_TEST_TIMEOUT,
     DEFAULT_TOLERANCE,
     Settings,
     resolve_settings,
@@ -108,6 +109,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Relative slowdown tolerated before a regression is reported",
     )
     parser.addini(
+        "model_test_timeout",
+        default=f"{DEFAULT_MODEL_TEST_TIMEOUT:g}",
+        help="Seconds a model test may run before it fails as hung, with the stack where it "
+        "hung (pytest-timeout's timeout mark; 0: no limit; --timeout on the command line wins)",
+    )
+    parser.addini(
         "baselines_dir",
         default=DEFAULT_BASELINES_DIR,
         help="Folder of the baseline files, relative to the ini file",
@@ -131,7 +138,9 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = resolve_settings(config)
     config.stash[SETTINGS_KEY] = settings
     config.stash[DEVICE_REASONS_KEY] = {}
-    gate = Gate(settings)
+    # pytest-timeout enforces the model tests' limit; its own --timeout, when given, wins
+    timed = config.pluginmanager.hasplugin("timeout") and config.getoption("timeout") is None
+    gate = Gate(settings, timed)
     config.stash[GATE_KEY] = gate
     config.pluginmanager.register(gate, "modelgate-gate")
     if config.pluginmanager.hasplugin("xdist"):
@@ -142,8 +151,10 @@ def pytest_configure(config: pytest.Config) -> None:
 class Gate:
     """Keeps model tests out of a run unless the gate is open, and says so at the end."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, timed: bool = False) -> None:
         self.settings = settings
+        #: whether model tests get ``model_test_timeout`` as their time limit
+        self.timed = timed
         self.gated: set[Path] = set()
 
     @pytest.hookimpl
@@ -169,6 +180,10 @@ class Gate:
             skip = gating.decide(item, self.settings.run_model_tests)
             if skip is not None:
                 item.add_marker(pytest.mark.skip(reason=skip.reason))
+            elif self.timed:
+                limit = gating.time_limit(item, self.settings.model_test_timeout)
+                if limit is not None:
+                    item.add_marker(limit)
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -11,6 +11,8 @@ import pytest
 DEFAULT_TOLERANCE = 0.20
 MAX_TOLERANCE = 10.0
 DEFAULT_BASELINES_DIR = "baselines"
+#: seconds a model test may take before it fails as hung (ini ``model_test_timeout``; 0: none)
+DEFAULT_MODEL_TEST_TIMEOUT = 900.0
 
 
 def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
@@ -32,6 +34,22 @@ def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
     return value
 
 
+def parse_timeout(text: str, source: str = "model_test_timeout") -> float:
+    """Parse a time limit in seconds such as ``"900"``: a finite number >= 0 (0: no limit).
+
+    Raises ``pytest.UsageError`` naming ``source`` and the bad value.
+    """
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise pytest.UsageError(
+            f"{source}: expected a number of seconds >= 0 (0: no limit), got {text!r}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the plugin's hooks need to know about this run's options."""
@@ -43,6 +61,8 @@ class Settings:
     fail_on_regression: bool
     baseline_report: Path | None
     model_test_paths: tuple[Path, ...]
+    #: seconds a model test may run (0: no limit)
+    model_test_timeout: float = DEFAULT_MODEL_TEST_TIMEOUT
 
 
 def resolve_settings(config: pytest.Config) -> Settings:
@@ -71,4 +91,5 @@ def resolve_settings(config: pytest.Config) -> Settings:
         fail_on_regression=bool(config.getoption("fail_on_regression")),
         baseline_report=report.resolve() if report else None,
         model_test_paths=tuple(Path(p).resolve() for p in config.getini("model_test_paths")),
+        model_test_timeout=parse_timeout(str(config.getini("model_test_timeout"))),
     )

@@ -150,3 +150,25 @@ def test_summary_line(tmp_path: Path) -> None:
         "model tests gated: 1 dir(s) and 1 file(s) not collected (models, test_gpu.py); "
         "run them with --run-model-tests"
     )
+
+
+def test_time_limit_is_set_on_model_tests_only(pytester: pytest.Pytester) -> None:
+    model, own, plain = pytester.getitems(
+        """
+        import pytest
+
+        @pytest.mark.model_test
+        def test_model(): pass
+
+        @pytest.mark.model_test
+        @pytest.mark.timeout(5)
+        def test_own_limit(): pass
+
+        def test_plain(): pass
+        """
+    )
+    limit = gating.time_limit(model, 900)
+    assert limit is not None and limit.mark.name == "timeout" and limit.mark.args == (900,)
+    assert gating.time_limit(own, 900) is None  # a test's own limit is kept
+    assert gating.time_limit(plain, 900) is None
+    assert gating.time_limit(model, 0) is None  # 0: no limit

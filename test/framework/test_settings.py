@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate.settings import parse_tolerance
+from pytest_modelgate.settings import parse_timeout, parse_tolerance
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,17 @@ def test_defaults(pytester: pytest.Pytester) -> None:
     )
     root = Path(pytester.path).resolve()
     pytester.runpytest().stdout.fnmatch_lines([f"tol=0.2 dir={root / 'baselines'} run=False"])
+
+
+@pytest.mark.parametrize(("text", "expected"), [("900", 900.0), ("0", 0.0), ("2.5", 2.5)])
+def test_parse_timeout_accepts(text: str, expected: float) -> None:
+    assert parse_timeout(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "-1", "nan", "inf", ""])
+def test_bad_model_test_timeout_in_ini_is_usage_error(pytester: pytest.Pytester, text: str) -> None:
+    pytester.makeini(f"[pytest]\nmodel_test_timeout = {text}\n")
+    pytester.makepyfile("def test_a(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*model_test_timeout: expected a number of seconds >= 0*"])
