@@ -41,7 +41,8 @@ def time_limit(item: pytest.Item, seconds: float) -> pytest.MarkDecorator | None
         return None
     if item.get_closest_marker(TIMEOUT_MARKER) is not None:
         return None
-    return getattr(pytest.mark, TIMEOUT_MARKER)(seconds)
+    limit: pytest.MarkDecorator = getattr(pytest.mark, TIMEOUT_MARKER)
+    return limit(seconds)
 
 
 def summary_line(gated: Iterable[Path], rootpath: Path) -> str | None:
