@@ -15,6 +15,7 @@ from pytest_modelgate.settings import (
     DEFAULT_MODEL_TEST_TIMEOUT,
     DEFAULT_TOLERANCE,
     Settings,
+    output_problem,
     resolve_settings,
 )
 
@@ -136,6 +137,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     settings = resolve_settings(config)
+    if not hasattr(config, "workerinput"):  # the controller writes; it checks where, first
+        problem = output_problem(settings)
+        if problem is not None:
+            raise pytest.UsageError(problem)
     config.stash[SETTINGS_KEY] = settings
     config.stash[DEVICE_REASONS_KEY] = {}
     # pytest-timeout enforces the model tests' limit; its own --timeout, when given, wins

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_modelgate import paths
+
 DEFAULT_TOLERANCE = 0.20
 MAX_TOLERANCE = 10.0
 DEFAULT_BASELINES_DIR = "baselines"
@@ -93,3 +95,18 @@ def resolve_settings(config: pytest.Config) -> Settings:
         model_test_paths=tuple(Path(p).resolve() for p in config.getini("model_test_paths")),
         model_test_timeout=parse_timeout(str(config.getini("model_test_timeout"))),
     )
+
+
+def output_problem(settings: Settings) -> str | None:
+    """Why a file this run would write at its end cannot be written, or None: asked before the
+    first test, so that no run measures for minutes and then loses what it measured."""
+    report = settings.baseline_report
+    if report is not None:
+        problem = paths.file_problem(report, "--baseline-report")
+        if problem is None and report.suffix == ".json":  # the HTML page goes beside it
+            problem = paths.file_problem(report.with_suffix(".html"), "--baseline-report's page")
+        if problem is not None:
+            return problem
+    if settings.update_baselines:
+        return paths.folder_problem(settings.baselines_dir, "--baselines-dir")
+    return None

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate.settings import parse_timeout, parse_tolerance
+from pytest_modelgate.settings import Settings, output_problem, parse_timeout, parse_tolerance
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,39 @@ def test_bad_model_test_timeout_in_ini_is_usage_error(pytester: pytest.Pytester,
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*model_test_timeout: expected a number of seconds >= 0*"])
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "named"),
+    [
+        ("out/", ["--baseline-report=out"], "--baseline-report '*out' is a folder, not a file"),
+        ("r.html/", ["--baseline-report=r.json"], "--baseline-report's page '*r.html' is a *"),
+        ("b", ["--update-baselines", "--baselines-dir=b"], "--baselines-dir '*b' is a file, *"),
+        ("f", ["--baseline-report=f/r.json"], "--baseline-report '*r.json' needs a folder where*"),
+    ],
+)
+def test_an_output_that_cannot_be_written_stops_the_run_before_any_test(
+    pytester: pytest.Pytester, make: str, args: list[str], named: str
+) -> None:
+    if make.endswith("/"):
+        (pytester.path / make).mkdir()
+    else:
+        (pytester.path / make).write_text("a file\n")
+    pytester.makepyfile("def test_a(): print('RAN')")
+    result = pytester.runpytest("-s", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {named}"])
+    assert "RAN" not in result.stdout.str()
+
+
+def test_output_problem_is_none_for_writable_paths(tmp_path: Path) -> None:
+    settings = Settings(
+        run_model_tests=True,
+        update_baselines=True,
+        baseline_tolerance=0.2,
+        baselines_dir=tmp_path / "new" / "baselines",
+        fail_on_regression=False,
+        baseline_report=tmp_path / "reports" / "r.json",
+        model_test_paths=(),
+    )
+    assert output_problem(settings) is None

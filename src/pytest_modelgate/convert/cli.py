@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -19,6 +18,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, TextIO
 
+from pytest_modelgate import paths
 from pytest_modelgate.convert import files
 from pytest_modelgate.convert.extract import (
     READ_LIMIT,
@@ -261,23 +261,6 @@ def footer(outcomes: list[Outcome], out: TextIO, *, quiet: bool = False) -> None
     print(*lines, sep="\n", file=out)
 
 
-def report_problem(path: Path) -> str | None:
-    """Why no report can be written at ``path`` (folders it needs are made), or None: checked
-    before anything is converted, so a bad path costs nothing and writes nothing."""
-    if path.is_dir():
-        return f"--report {str(path)!r} is a folder, not a file"
-    if path.exists() and not os.access(path, os.W_OK):
-        return f"--report {str(path)!r} cannot be written"
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        return f"--report {str(path)!r} needs a folder where the file {str(folder)!r} is"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"--report {str(path)!r} cannot be written: {str(folder)!r} is read-only"
-    return None
-
-
 def write_report(path: Path, document: dict[str, object]) -> str | None:
     """Write the JSON report; the error, or None."""
     try:
@@ -327,7 +310,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    problem = None if args.report is None else report_problem(args.report)
+    problem = None if args.report is None else paths.file_problem(args.report, "--report")
     if problem is not None:
         print(f"modelgate convert: {problem}", file=sys.stderr)
         return 2
