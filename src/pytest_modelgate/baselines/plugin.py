@@ -416,8 +416,13 @@ class BaselinePlugin:
             doc = report.document(
                 self.results, errors=self.messages, updated_files=written, drift=drift
             )
-            report.write_json(self.settings.baseline_report, doc)
-            self._write_html(doc)
+            try:
+                report.write_json(self.settings.baseline_report, doc)
+            except OSError as error:  # checked at the start; the disk may still fill up
+                self.messages.append(f"baseline report not written: {error}")
+                failed = True
+            else:
+                self._write_html(doc)
         if self.results:
             report.append_step_summary(self.results, os.environ)
         locations = {
