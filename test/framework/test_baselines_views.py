@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_modelgate.baselines import compare, html, schema
+from pytest_modelgate.baselines import compare, html, report, schema
 from pytest_modelgate.baselines import store as baselines
 from pytest_modelgate.baselines.commands import diff_records, diff_stores
 from pytest_modelgate.baselines.plugin import judge_run
@@ -414,3 +414,54 @@ def test_the_page_renders_in_a_headless_browser(
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000  # a page, not a blank
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[]", "not a run report: at top level: [] is not of type 'object'"),
+        ("{}", "not a run report: at top level: 'results' is a required property"),
+        (
+            '{"results": [{"model": "m", "device": "cpu"}]}',
+            "not a run report: at results/0: 'verdict' is a required property",
+        ),
+        (
+            '{"results": [], "sides": {"base": {}}}',
+            "not a run report: at sides/base: 'label' is a required property",
+        ),
+    ],
+)
+def test_a_malformed_report_is_named_in_one_line_and_no_page_is_written(
+    tmp_path: Path,
+    two_stores: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    content: str,
+    problem: str,
+) -> None:
+    good = run_report(tmp_path, two_stores)
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    out = tmp_path / "page.html"
+    assert main(["report", str(good), str(bad), "--html", str(out)]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"modelgate report: {bad}: {problem}"]
+    assert not out.exists()
+
+
+def test_an_html_path_that_is_a_folder_is_a_usage_error(
+    tmp_path: Path, two_stores: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = run_report(tmp_path, two_stores)
+    folder = tmp_path / "page.html"
+    folder.mkdir()
+    assert main(["report", str(good), "--html", str(folder)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"modelgate report: --html {str(folder)!r} is a folder, not a file"
+    )
+
+
+def test_what_a_run_writes_is_a_valid_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        "def test_m(model_benchmark):\n    model_benchmark('m', abs, -1, test_runs=2)\n"
+    )
+    pytester.runpytest("--baseline-report=r.json").assert_outcomes(passed=1)
+    assert report.problem(json.loads((pytester.path / "r.json").read_text())) is None

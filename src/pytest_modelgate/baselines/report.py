@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from pytest_modelgate.baselines.compare import (
 )
 
 HEADER = ("model", "device", "metric", "baseline", "current", "change", "verdict")
+SCHEMA_RESOURCE = "report.schema.json"
 
 
 def ordered(results: Sequence[Result]) -> list[Result]:
@@ -135,6 +139,24 @@ def document(results: Sequence[Result], **extra: Any) -> dict[str, Any]:
         "counts": counts(results),
         **extra,
     }
+
+
+@cache
+def _validator() -> Any:
+    jsonschema = importlib.import_module("jsonschema")  # only readers of reports need it
+    text = resources.files(__package__).joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def problem(document: Any) -> str | None:
+    """Why ``document`` is not a run report (the shipped ``report.schema.json``), in one line
+    naming where; None when it is one."""
+    exceptions = importlib.import_module("jsonschema.exceptions")
+    error = exceptions.best_match(_validator().iter_errors(document))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "top level"
+    return f"not a run report: at {where}: {error.message}"
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:

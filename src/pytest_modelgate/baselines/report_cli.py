@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_modelgate import paths
 from pytest_modelgate.baselines import compare, html, report, store
 from pytest_modelgate.baselines.commands import diff_records, read_store
 
@@ -130,17 +131,33 @@ def write_beside(json_path: Path, document: Mapping[str, Any], folder: Path) -> 
     return target
 
 
+def read_reports(names: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The run reports of the files ``names``, and one line for each that is not one."""
+    documents: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for name in names:
+        try:
+            document = json.loads(Path(name).read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            problems.append(f"{name}: not a readable report ({error})")
+            continue
+        trouble = report.problem(document)
+        if trouble is not None:
+            problems.append(f"{name}: {trouble}")
+        else:
+            documents.append(document)
+    return documents, problems
+
+
 def run_report(args: argparse.Namespace) -> int:
     folder = Path(args.baselines_dir)
-    problems: list[str] = []
+    unwritable = paths.file_problem(Path(args.html), "--html")
+    if unwritable is not None:
+        print(f"modelgate report: {unwritable}", file=sys.stderr)
+        return 2
     if args.reports:
-        documents = []
-        for name in args.reports:
-            try:
-                documents.append(json.loads(Path(name).read_text("utf-8")))
-            except (OSError, ValueError) as error:
-                problems.append(f"{name}: not a readable report ({error})")
-        if not documents:
+        documents, problems = read_reports(args.reports)
+        if problems:  # every input is checked before anything is written
             for problem in problems:
                 print(f"modelgate report: {problem}", file=sys.stderr)
             return 1
