@@ -7,6 +7,7 @@ import json
 import math
 import multiprocessing
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def test_mode_is_kept(tmp_path: Path) -> None:
 
 
 def test_stale_lock_and_temp_files_do_not_block(tmp_path: Path) -> None:
-    (tmp_path / ".cpu.json.lock").write_text("left by a killed run")
+    baselines.lock_path(tmp_path / "cpu.json").write_text("left by a killed run")
     stale = tmp_path / ".cpu.json.abc123.tmp"
     stale.write_text("half a file")
     baselines.save(tmp_path, "cpu", {"bert": entry()})
@@ -126,7 +127,17 @@ def test_interrupted_write_leaves_the_old_file(
         baselines.save(tmp_path, "cpu", {"gpt2": entry()})
     monkeypatch.undo()
     assert (tmp_path / "cpu.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".cpu.json.lock", "cpu.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cpu.json"]
+
+
+def test_the_lock_is_never_in_the_users_tree(tmp_path: Path) -> None:
+    """``git status`` of a project that updated its baselines shows the baselines only."""
+    baselines.save(tmp_path, "cpu", {"bert": entry()})
+    assert [p.name for p in tmp_path.iterdir()] == ["cpu.json"]
+    lock = baselines.lock_path(tmp_path / "cpu.json")
+    assert lock.parent == Path(tempfile.gettempdir())
+    assert baselines.lock_path(tmp_path / "sub" / ".." / "cpu.json") == lock  # one lock a file
+    assert baselines.lock_path(tmp_path / "gpu.json") != lock
 
 
 def test_invalid_updates_are_refused(tmp_path: Path) -> None:

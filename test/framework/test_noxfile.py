@@ -152,3 +152,25 @@ def test_a_later_report_option_overrides_addopts(pytester: pytest.Pytester) -> N
     result.assert_outcomes(failed=1, xfailed=1)
     assert "XFAIL" not in result.stdout.str()
     result.stdout.fnmatch_lines(["FAILED test_known.py::test_broken*"])
+
+
+def test_runs_keep_the_temporary_folders_of_failed_tests_only(pytester: pytest.Pytester) -> None:
+    """The project's pytest settings, applied to tests that write checkpoints as model tests
+    do: a passing test's folder is gone at the end, a failing one's is kept to look at."""
+    tomllib = pytest.importorskip("tomllib")
+    ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    pytester.makeini(f"[pytest]\ntmp_path_retention_policy = {ini['tmp_path_retention_policy']}\n")
+    pytester.makepyfile(
+        """
+        def test_passes(tmp_path):
+            (tmp_path / "checkpoint.bin").write_bytes(bytes(2**20))
+
+        def test_fails(tmp_path):
+            (tmp_path / "checkpoint.bin").write_bytes(bytes(2**20))
+            assert False
+        """
+    )
+    base = pytester.path / "temp"
+    pytester.runpytest(f"--basetemp={base}").assert_outcomes(passed=1, failed=1)
+    left = sorted(p.parent.name for p in base.rglob("checkpoint.bin"))
+    assert left == ["test_fails0"]

@@ -11,15 +11,17 @@ Each entry also keeps its model's recent figures, ``history``: one small point p
 (time, median, normalised median, peak memory, spread, machine), oldest first, at most
 ``HISTORY_PER_MACHINE`` per machine. A save merges the old and the new entry's points as a set
 keyed by timestamp and machine, so saving twice changes nothing and two branches' updates merge
-to the same history whichever comes first. A leftover lock file never blocks (the lock is
-an OS lock on the file, released when its process dies); leftover temporary files are removed by
-the next writer, under the lock.
+to the same history whichever comes first. The lock is an OS lock on a file in the system's
+temporary folder, named for the baseline file's resolved path: never a file in the user's tree
+(where ``git status`` would show it), and a leftover one never blocks (the lock is released when
+its process dies). Leftover temporary files are removed by the next writer, under the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -272,11 +274,18 @@ def _check_updates(device: str, updates: Mapping[str, Entry], path: Path) -> Non
         raise BaselineFileError(path, f"refusing to write invalid baselines: {trouble}")
 
 
+def lock_path(path: Path) -> Path:
+    """The lock file of the baseline file ``path``: the same for every process of this machine
+    that writes it, whatever folder it was named from, and outside the project."""
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:24]
+    return Path(tempfile.gettempdir(), f"modelgate-{digest}.lock")
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     import filelock  # only writers need it; keeps the plugin's import cheap
 
-    lock = filelock.FileLock(path.with_name(f".{path.name}.lock"), timeout=LOCK_TIMEOUT_S)
+    lock = filelock.FileLock(lock_path(path), timeout=LOCK_TIMEOUT_S, mode=0o666)
     try:
         lock.acquire()
     except filelock.Timeout:
