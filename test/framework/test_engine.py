@@ -87,12 +87,17 @@ def entries(folder: Path, device: str = "cpu") -> dict[str, dict[str, object]]:
     return result
 
 
-@pytest.fixture
-def seed(pytester: pytest.Pytester) -> pytest.Pytester:
+def seed_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """The guide's example test in ``pytester``'s project, on the virtual clock."""
     pytester.makeini(INI)
     virtual_clock.add_to(pytester.path)
     pytester.makepyfile(test_seed=SEED_TEST)
     return pytester
+
+
+@pytest.fixture
+def seed(pytester: pytest.Pytester) -> pytest.Pytester:
+    return seed_project(pytester)
 
 
 @pytest.fixture
