@@ -171,3 +171,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/overhead.py", *session.posargs)
     session.run("python", "bench/baselines.py")
     session.run("python", "bench/ab_scenario.py")
+    session.run("python", "bench/hang_scenario.py")
