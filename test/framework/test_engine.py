@@ -283,6 +283,65 @@ def test_a_slow_moment_is_not_a_regression(pytester: pytest.Pytester) -> None:
     assert time["note"].startswith("not confirmed when measured again")
 
 
+GUIDE_MOMENT_TEST = """
+import os
+
+import vclock
+
+from pytest_modelgate import ModelTestUtils, PerformanceTestUtils
+
+SLOW_FIRST = bool(os.environ.get("SLOW_FIRST"))
+SLOW_ALWAYS = bool(os.environ.get("SLOW_ALWAYS"))
+
+
+def test_model(pytest_config):
+    state = {"slow": SLOW_FIRST or SLOW_ALWAYS}
+
+    def forward(x):
+        vclock.spend(0.001 * (3 if state["slow"] else 1))
+
+    stats = ModelTestUtils.measure_inference_time(forward, 3, warmup_runs=2, test_runs=8)
+    state["slow"] = SLOW_ALWAYS  # a slow moment passes; a slow model stays slow
+    result = PerformanceTestUtils.check_performance_regression(
+        "flaky",
+        stats,
+        tolerance=pytest_config.baseline_tolerance,
+        update_baseline=pytest_config.update_baselines,
+    )
+    assert not result["regressions"], result["message"]
+"""
+
+
+@pytest.mark.parametrize("xdist", [False, True])
+def test_the_guides_helpers_measure_a_suspect_again_before_answering(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, xdist: bool
+) -> None:
+    """What ``measure_inference_time`` measured stays with the test: a model that looked
+    slower is measured again before ``check_performance_regression`` answers."""
+    pytester.makeini(INI)
+    virtual_clock.add_to(pytester.path)
+    pytester.makepyfile(test_guide=GUIDE_MOMENT_TEST)
+    workers = ["-n", "2"] if xdist else []
+    if xdist:
+        pytest.importorskip("xdist")
+    pytester.runpytest(*workers, "--update-baselines").assert_outcomes(passed=1)
+
+    monkeypatch.setenv("SLOW_FIRST", "1")
+    moment = pytester.runpytest(*workers, "--baseline-report=moment.json")
+    moment.assert_outcomes(passed=1)
+    (result,) = json.loads((pytester.path / "moment.json").read_text())["results"]
+    assert result["verdict"] == "ok", result
+    assert result["metrics"][0]["note"].startswith("not confirmed when measured again")
+
+    monkeypatch.delenv("SLOW_FIRST")
+    monkeypatch.setenv("SLOW_ALWAYS", "1")
+    slow = pytester.runpytest(*workers, "--baseline-report=slow.json")
+    slow.assert_outcomes(failed=1)
+    slow.stdout.fnmatch_lines(["*flaky (cpu): regression*confirmed by 2 re-measurement(s)*"])
+    (result,) = json.loads((pytester.path / "slow.json").read_text())["results"]
+    assert result["verdict"] == "regression"
+
+
 def test_update_does_not_fail_and_rewrites(
     fixture_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

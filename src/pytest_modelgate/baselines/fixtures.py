@@ -51,10 +51,21 @@ class ModelTestUtils:
         where = device or infer_device(model)
         item = engine.CURRENT_ITEM.get()
         clock = engine.active_plugin(item.config).clock if item is not None else REAL_CLOCK
-        stats = measure(
-            model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=where, clock=clock
-        )
-        return stats.as_dict()
+
+        def run() -> Stats:
+            return measure(
+                model,
+                inputs,
+                warmup_runs=warmup_runs,
+                test_runs=test_runs,
+                device=where,
+                clock=clock,
+            )
+
+        stats = run().as_dict()
+        if item is not None:  # its check may find it slower: then it is measured again later
+            item.stash.setdefault(engine.MEASURED_KEY, []).append((stats, run))
+        return stats
 
 
 class PerformanceTestUtils:
@@ -87,7 +98,19 @@ class PerformanceTestUtils:
             result = plugin.check(
                 item, model_name, timing_stats, device=device, rule=rule, update=update
             )
+            rerun = measured_by(item, timing_stats)
+            if rerun is not None:  # the test asserts on this verdict: confirm it now
+                result = plugin.measure_again_now(item, result, rerun)
         return seed_dict(result)
+
+
+def measured_by(item: pytest.Item, stats: Mapping[str, Any]) -> Callable[[], Stats] | None:
+    """How to measure again what ``measure_inference_time`` returned as ``stats`` in this
+    test (None for stats made any other way: those cannot be measured again)."""
+    for measured, rerun in item.stash.get(engine.MEASURED_KEY, []):
+        if measured is stats:
+            return rerun
+    return None
 
 
 def seed_dict(result: compare.Result) -> dict[str, Any]:

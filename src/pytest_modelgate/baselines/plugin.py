@@ -41,6 +41,9 @@ MARKER_HELP = (
 PLUGIN_NAME = "modelgate-baselines"
 RECORDER_NAME = "modelgate-baselines-recorder"
 RECORDS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+#: what the guide's ``measure_inference_time`` measured in the running test, with how to
+#: measure it again (for its check; dropped when the test ends, so that no model is kept alive)
+MEASURED_KEY = pytest.StashKey[list[tuple[Mapping[str, Any], Callable[[], Stats]]]]()
 #: the clock of this run's measurements (``measure.Clock``): the real one unless a plugin or a
 #: conftest puts another here, as the plugin's own tests do to judge verdicts on given samples
 CLOCK_KEY = pytest.StashKey[Clock]()
@@ -270,6 +273,18 @@ def warn_regressions(
             warnings.warn_explicit(PerformanceRegressionWarning(result.message), None, path, line)
 
 
+def is_suspect(result: compare.Result) -> bool:
+    """Whether a provisional verdict is worth measuring again: its model looked slower (or
+    larger) than its baseline by more than ``SUSPECT_FRACTION`` of the tolerance."""
+    if result.updated or result.verdict == compare.NEW:
+        return False
+    return any(
+        m.change_percent > m.threshold_percent * SUSPECT_FRACTION
+        for m in result.metrics
+        if m.metric in (compare.TIME, compare.MEMORY)
+    )
+
+
 @dataclass(frozen=True)
 class Suspect:
     """A model that looked slower: measured again once its process has run every test."""
@@ -349,19 +364,47 @@ class BaselinePlugin:
     def measure_again_later(self, result: compare.Result, remeasure: Callable[[], Stats]) -> None:
         """Keep a model that looked slower (or larger) for ``ROUNDS`` more rounds at the end of
         this process."""
-        if result.updated or result.verdict == compare.NEW:
-            return
-        if not any(
-            m.change_percent > m.threshold_percent * SUSPECT_FRACTION
-            for m in result.metrics
-            if m.metric in (compare.TIME, compare.MEMORY)
-        ):
+        if not is_suspect(result):
             return
         suspect = Suspect(f"{result.test}::{result.model}", remeasure, result.device, result.test)
         if len(self.suspects) < MAX_SUSPECTS:
             self.suspects.append(suspect)
         else:
             self._remeasure([suspect])
+
+    def measure_again_now(
+        self, item: pytest.Item, result: compare.Result, remeasure: Callable[[], Stats]
+    ) -> compare.Result:
+        """For a test that asserts on the verdict it is given (the gating guide's helpers): a
+        model that looked slower is measured ``ROUNDS`` more times at once, and the verdict
+        returned is judged with those rounds, which must all agree for a regression. The rounds
+        reach the controller as this model's later rounds, so the run's final verdict is judged
+        on the same measurements."""
+        if not is_suspect(result):
+            return result
+        key = f"{result.test}::{result.model}"
+        for _ in range(ROUNDS):
+            self._remeasure([Suspect(key, remeasure, result.device, result.test)])
+        record = item.stash[RECORDS_KEY][-1]
+        entry = record["entry"]
+        baseline, problem = self.store.lookup(record["device"], record["model"])
+        drift = compare.drift_of(self.ratios[-compare.DRIFT_WINDOW :])
+        rounds = self.rounds[key]
+        judged = compare.compare(
+            record["model"],
+            record["device"],
+            entry,
+            baseline,
+            compare.Rule(**record["rule"]),
+            fingerprint=entry.get("fingerprint"),
+            fingerprint_fields=store.COMPARED_FIELDS,
+            load_error=problem,
+            test=result.test,
+            drift=drift,
+            rounds=rounds,
+            round_drifts=[drift] * len(rounds),
+        )
+        return dataclasses.replace(judged, updated=result.updated)
 
     def _remeasure(self, suspects: Sequence[Suspect]) -> None:
         for suspect in suspects:
@@ -386,6 +429,8 @@ class BaselinePlugin:
             return (yield)
         finally:
             CURRENT_ITEM.reset(token)
+            if MEASURED_KEY in item.stash:
+                del item.stash[MEASURED_KEY]
 
     # -- on the controller ---------------------------------------------------------------------
 
