@@ -12,12 +12,12 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from pytest_modelgate.baselines.fixtures import ModelTestUtils, PerformanceTestUtils
-    from pytest_modelgate.baselines.plugin import PerformanceRegressionWarning
+    from pytest_modelgate.baselines.judge import PerformanceRegressionWarning
 
 _LAZY = {
     "ModelTestUtils": "pytest_modelgate.baselines.fixtures",
     "PerformanceTestUtils": "pytest_modelgate.baselines.fixtures",
-    "PerformanceRegressionWarning": "pytest_modelgate.baselines.plugin",
+    "PerformanceRegressionWarning": "pytest_modelgate.baselines.judge",
 }
 
 __all__ = [

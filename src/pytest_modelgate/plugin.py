@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from pytest_modelgate import gating, hardware
-from pytest_modelgate.baselines import plugin as engine
+from pytest_modelgate.baselines import controller, worker
 from pytest_modelgate.baselines.fixtures import config_fixture, model_benchmark
 from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
     DEFAULT_MODEL_TEST_TIMEOUT,
     DEFAULT_TOLERANCE,
+    SettingError,
     Settings,
     output_problem,
     resolve_settings,
@@ -136,7 +137,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    settings = resolve_settings(config)
+    try:
+        settings = resolve_settings(config)
+    except SettingError as error:
+        raise pytest.UsageError(str(error)) from None
     if not hasattr(config, "workerinput"):  # the controller writes; it checks where, first
         problem = output_problem(settings)
         if problem is not None:
@@ -150,7 +154,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(gate, "modelgate-gate")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(gate), "modelgate-xdist")
-    engine.register(config, settings)
+    register_baselines(config, settings)
+
+
+def register_baselines(config: pytest.Config, settings: Settings) -> None:
+    """A worker on every process (it measures in the tests), and a controller on the one that
+    reports the run (it judges, writes and summarises)."""
+    config.addinivalue_line("markers", worker.MARKER_HELP)
+    local = worker.Worker(config, settings)
+    config.pluginmanager.register(local, worker.PLUGIN_NAME)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(
+            controller.Controller(config, settings, local), controller.PLUGIN_NAME
+        )
 
 
 class Gate:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from pytest_modelgate import paths
+
+if TYPE_CHECKING:  # the command line reads the defaults here without importing pytest
+    import pytest
 
 DEFAULT_TOLERANCE = 0.20
 MAX_TOLERANCE = 10.0
@@ -17,10 +19,14 @@ DEFAULT_BASELINES_DIR = "baselines"
 DEFAULT_MODEL_TEST_TIMEOUT = 900.0
 
 
+class SettingError(ValueError):
+    """A setting that cannot work; the message names where it came from and the bad value."""
+
+
 def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
     """Parse a relative tolerance such as ``"0.2"``; it must be a finite number in (0, 10].
 
-    Raises ``pytest.UsageError`` naming ``source`` and the bad value.
+    Raises ``SettingError`` naming ``source`` and the bad value.
     """
     try:
         value = float(text)
@@ -30,7 +36,7 @@ def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
     else:
         finite = math.isfinite(value)
     if not finite or not 0.0 < value <= MAX_TOLERANCE:
-        raise pytest.UsageError(
+        raise SettingError(
             f"{source}: expected a finite number in (0, {MAX_TOLERANCE:g}], got {text!r}"
         )
     return value
@@ -39,14 +45,14 @@ def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
 def parse_timeout(text: str, source: str = "model_test_timeout") -> float:
     """Parse a time limit in seconds such as ``"900"``: a finite number >= 0 (0: no limit).
 
-    Raises ``pytest.UsageError`` naming ``source`` and the bad value.
+    Raises ``SettingError`` naming ``source`` and the bad value.
     """
     try:
         value = float(text)
     except (TypeError, ValueError):
         value = math.nan
     if not math.isfinite(value) or value < 0:
-        raise pytest.UsageError(
+        raise SettingError(
             f"{source}: expected a number of seconds >= 0 (0: no limit), got {text!r}"
         )
     return value

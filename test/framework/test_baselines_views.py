@@ -17,8 +17,8 @@ import pytest
 
 from pytest_modelgate.baselines import compare, html, report, schema
 from pytest_modelgate.baselines import store as baselines
-from pytest_modelgate.baselines.commands import diff_records, diff_stores
-from pytest_modelgate.baselines.plugin import judge_run
+from pytest_modelgate.baselines.commands import diff_stores
+from pytest_modelgate.baselines.judge import judge_run, records_of
 from pytest_modelgate.cli import main
 
 MACHINE = "Test CPU"
@@ -189,7 +189,7 @@ def test_diff_is_the_run_rule(two_stores: tuple[Path, Path]) -> None:
     old = {"cpu": baselines.load(base / "cpu.json")}
     new = {"cpu": baselines.load(head / "cpu.json")}
     rule = compare.Rule()
-    expected, drifts = judge_run(diff_records(new, rule), lambda d, m: (old[d].get(m), None), {})
+    expected, drifts = judge_run(records_of(new, rule), lambda d, m: (old[d].get(m), None), {})
     diff = diff_stores(base, head, rule)
     assert diff.results == expected and diff.drifts == drifts
     assert drifts["cpu"].applies

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate.settings import Settings, output_problem, parse_timeout, parse_tolerance
+from pytest_modelgate.settings import (
+    SettingError,
+    Settings,
+    output_problem,
+    parse_timeout,
+    parse_tolerance,
+)
 
 
 @pytest.mark.parametrize(
@@ -16,7 +22,7 @@ def test_parse_tolerance_accepts(text: str, expected: float) -> None:
 
 @pytest.mark.parametrize("text", ["abc", "nan", "inf", "-inf", "-0.5", "0", "10.5", ""])
 def test_parse_tolerance_refuses_and_names_the_value(text: str) -> None:
-    with pytest.raises(pytest.UsageError, match=r"--baseline-tolerance: .*" + repr(text)):
+    with pytest.raises(SettingError, match=r"--baseline-tolerance: .*" + repr(text)):
         parse_tolerance(text)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from pytest_modelgate.baselines.measure import Clock
-from pytest_modelgate.baselines.plugin import CLOCK_KEY
+from pytest_modelgate.baselines.worker import CLOCK_KEY
 
 #: what one reference run costs, in virtual seconds
 REFERENCE_S = 0.0015

@@ -32,7 +32,7 @@ from pytest_modelgate import hardware
 from pytest_modelgate.ab import judge, sides
 from pytest_modelgate.ab.run import SideRun, run_pass, summary_line
 from pytest_modelgate.baselines import compare, report
-from pytest_modelgate.baselines.commands import read_store
+from pytest_modelgate.baselines.store import read_store
 
 DEFAULT_CONFIRM = 2
 
@@ -221,20 +221,20 @@ def _write_report(path: Path | None, document: dict[str, Any], problems: list[st
         return
     report.write_json(path, document)
     if path.suffix == ".json":
-        from pytest_modelgate.baselines import report_cli
+        from pytest_modelgate.baselines import html
 
         try:
-            report_cli.write_beside(path, document, path.parent)
+            html.write_beside(path, document, path.parent)
         except OSError as error:
             problems.append(f"HTML report not written: {error}")
 
 
 def _tolerance(text: str) -> float:
-    from pytest_modelgate.settings import parse_tolerance
+    from pytest_modelgate.settings import SettingError, parse_tolerance
 
     try:
         return parse_tolerance(text, "--tolerance")
-    except Exception as error:  # pytest.UsageError
+    except SettingError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 

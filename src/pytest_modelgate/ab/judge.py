@@ -15,9 +15,8 @@ import math
 from collections.abc import Mapping, Sequence
 
 from pytest_modelgate.baselines import compare, store
-from pytest_modelgate.baselines.commands import diff_records
+from pytest_modelgate.baselines.judge import judge_run, records_of
 from pytest_modelgate.baselines.measure import normalised_of
-from pytest_modelgate.baselines.plugin import judge_run
 
 #: what must match between the sides: the machine and the run's shape, not the versions
 FIELDS = ("machine", "gpu", "threads", "workers")
@@ -34,7 +33,7 @@ def first_pass(
     def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
         return base.get(device, {}).get(model), None
 
-    return judge_run(diff_records(head, rule), lookup, {}, fields=FIELDS)
+    return judge_run(records_of(head, rule), lookup, {}, fields=FIELDS)
 
 
 def to_confirm(results: Sequence[compare.Result]) -> list[compare.Result]:

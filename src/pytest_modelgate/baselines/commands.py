@@ -2,7 +2,7 @@
 
 ``show`` lists a store's entries (median and spread, memory, when, where); ``diff A B`` judges
 store B's entries as a run against store A's as baselines, with the rule a test run uses
-(``plugin.judge_run``: the common shift of comparable models first, then each model within
+(``judge.judge_run``: the common shift of comparable models first, then each model within
 it); ``prune`` removes the entries of pairs that no longer run, listing them first; ``validate``
 names every problem of every file of a store.
 """
@@ -18,36 +18,11 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate.baselines import compare, machines, report, schema, store
+from pytest_modelgate.baselines import compare, judge, machines, report, schema, store
+from pytest_modelgate.settings import SettingError, parse_tolerance
 
 SHOW_COLUMNS = ("model", "device", "median_ms", "spread_percent", "memory_mb", "when", "machine")
 SHOW_HEADER = ("model", "device", "median", "spread", "memory", "when", "machine")
-
-
-def store_files(folder: Path, device: str | None = None) -> list[Path]:
-    """The baseline files of a store: every ``*.json``, or only ``device``'s."""
-    if device is not None:
-        path = store.file_for(folder, device)
-        return [path] if path.exists() else []
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
-
-
-def read_store(
-    folder: Path, device: str | None = None
-) -> tuple[dict[str, dict[str, store.Entry]], list[str]]:
-    """Entries per device of a store, and the problems of the files that cannot be used."""
-    found: dict[str, dict[str, store.Entry]] = {}
-    problems: list[str] = []
-    files = store_files(folder, device)
-    if not files:
-        where = f" for {device}" if device else ""
-        problems.append(f"{folder}: no baseline files{where} (*.json) found")
-    for path in files:
-        try:
-            found[path.stem] = store.load(path)
-        except store.BaselineFileError as error:
-            problems.append(str(error))
-    return found, problems
 
 
 def matches(name: str, pattern: str | None) -> bool:
@@ -93,7 +68,7 @@ def _cell(column: str, value: Any) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    found, problems = read_store(Path(args.baselines_dir), args.device)
+    found, problems = store.read_store(Path(args.baselines_dir), args.device)
     rows = [
         show_row(model, device, entry)
         for device, entries in found.items()
@@ -117,22 +92,6 @@ def run_show(args: argparse.Namespace) -> int:
 # -- diff ------------------------------------------------------------------------------------------
 
 
-def diff_records(entries: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule) -> list[Any]:
-    """Store entries as the records of a run (as the plugin's ``check`` makes them)."""
-    return [
-        {
-            "model": model,
-            "device": device,
-            "entry": entry,
-            "rule": dataclasses.asdict(rule),
-            "update": False,
-            "result": {"test": entry.get("test")},
-        }
-        for device, models in sorted(entries.items())
-        for model, entry in sorted(models.items())
-    ]
-
-
 @dataclasses.dataclass(frozen=True)
 class Diff:
     """Store B judged against store A: the verdicts, the common shift per device, the models
@@ -146,10 +105,8 @@ class Diff:
 
 def diff_stores(base: Path, head: Path, rule: compare.Rule, pattern: str | None = None) -> Diff:
     """Judge ``head``'s entries as a run against ``base``'s, with a test run's rule."""
-    from pytest_modelgate.baselines.plugin import judge_run  # imports pytest: only here
-
-    old, old_problems = read_store(base)
-    new, new_problems = read_store(head)
+    old, old_problems = store.read_store(base)
+    new, new_problems = store.read_store(head)
     bad_base = {Path(p.split(":", 1)[0]).stem: p for p in old_problems if ".json:" in p}
     new = {d: {m: e for m, e in models.items() if matches(m, pattern)} for d, models in new.items()}
 
@@ -158,7 +115,7 @@ def diff_stores(base: Path, head: Path, rule: compare.Rule, pattern: str | None 
             return None, bad_base[device]
         return old.get(device, {}).get(model), None
 
-    results, drifts = judge_run(diff_records(new, rule), lookup, {})
+    results, drifts = judge.judge_run(judge.records_of(new, rule), lookup, {})
     removed = sorted(
         (model, device)
         for device, models in old.items()
@@ -183,11 +140,9 @@ def diff_document(diff: Diff, base: Path, head: Path) -> dict[str, Any]:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from pytest_modelgate.settings import parse_tolerance  # imports pytest: only here
-
     try:
         tolerance = parse_tolerance(str(args.tolerance), "--tolerance")
-    except Exception as error:  # pytest.UsageError, without importing pytest at module level
+    except SettingError as error:
         print(f"modelgate baselines diff: {error}", file=sys.stderr)
         return 2
     base, head = Path(args.base), Path(args.head)
@@ -271,7 +226,7 @@ def run_prune(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"modelgate baselines prune: {error}", file=sys.stderr)
         return 1
-    found, problems = read_store(folder, args.device)
+    found, problems = store.read_store(folder, args.device)
     gone = stale(found, keep, args.k)
     verb = "would remove" if args.dry_run else "removing"
     for device, models in gone.items():
@@ -331,9 +286,9 @@ def file_problems(path: Path) -> list[str]:
 
 def run_validate(args: argparse.Namespace) -> int:
     folder = Path(args.baselines_dir)
-    files = store_files(folder, args.device)
+    files = store.store_files(folder, args.device)
     for other in sorted((folder / machines.MACHINES_DIR).glob("*/")):  # other machines' too
-        files += store_files(other, args.device)
+        files += store.store_files(other, args.device)
     if not files:
         print(f"modelgate baselines validate: {folder}: no baseline files (*.json) found")
         return 1

@@ -3,7 +3,7 @@
 run unchanged); plus ``model_benchmark``, a fixture that measures and checks at once.
 
 Inside a test, the static helpers find their run through the test being run (set by the
-engine); outside pytest they read and write ``baselines/`` under the current folder directly.
+baselines' worker); outside pytest they read and write ``baselines/`` under the current folder.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from pytest_modelgate.baselines import compare, store
-from pytest_modelgate.baselines import plugin as engine
+from pytest_modelgate.baselines import compare, judge, store, worker
 from pytest_modelgate.baselines.measure import REAL_CLOCK, Stats, measure
 from pytest_modelgate.settings import Settings
 
@@ -49,8 +48,8 @@ class ModelTestUtils:
         argument. A torch module runs in inference mode; CUDA is synchronised around each run.
         """
         where = device or infer_device(model)
-        item = engine.CURRENT_ITEM.get()
-        clock = engine.active_plugin(item.config).clock if item is not None else REAL_CLOCK
+        item = worker.CURRENT_ITEM.get()
+        clock = worker.of(item.config).clock if item is not None else REAL_CLOCK
 
         def run() -> Stats:
             return measure(
@@ -64,7 +63,7 @@ class ModelTestUtils:
 
         stats = run().as_dict()
         if item is not None:  # its check may find it slower: then it is measured again later
-            item.stash.setdefault(engine.MEASURED_KEY, []).append((stats, run))
+            item.stash.setdefault(worker.MEASURED_KEY, []).append((stats, run))
         return stats
 
 
@@ -88,12 +87,12 @@ class PerformanceTestUtils:
         In a run the verdict is provisional: the final one, in the summary, also takes out the
         whole run's common shift.
         """
-        item = engine.CURRENT_ITEM.get()
-        rule = engine.rule_for(item, float(tolerance))
+        item = worker.CURRENT_ITEM.get()
+        rule = worker.rule_for(item, float(tolerance))
         if item is None:
             result = _standalone(model_name, timing_stats, device, rule, update_baseline)
         else:
-            plugin = engine.active_plugin(item.config)
+            plugin = worker.of(item.config)
             update = bool(update_baseline) or plugin.settings.update_baselines
             result = plugin.check(
                 item, model_name, timing_stats, device=device, rule=rule, update=update
@@ -107,7 +106,7 @@ class PerformanceTestUtils:
 def measured_by(item: pytest.Item, stats: Mapping[str, Any]) -> Callable[[], Stats] | None:
     """How to measure again what ``measure_inference_time`` returned as ``stats`` in this
     test (None for stats made any other way: those cannot be measured again)."""
-    for measured, rerun in item.stash.get(engine.MEASURED_KEY, []):
+    for measured, rerun in item.stash.get(worker.MEASURED_KEY, []):
         if measured is stats:
             return rerun
     return None
@@ -144,8 +143,8 @@ def _standalone(
 ) -> compare.Result:
     """Outside pytest: compare with ``./baselines`` and write at once when updating."""
     folder = STANDALONE_DIR.resolve()
-    outcome = engine.check(
-        engine.Store(folder),
+    outcome = judge.check(
+        store.Reader(folder).lookup,
         model,
         stats,
         device=device,
@@ -155,7 +154,7 @@ def _standalone(
         test=None,
     )
     if not update:
-        engine.warn_regressions([outcome.result], {})
+        judge.warn_regressions([outcome.result], {})
     else:
         store.save(folder, outcome.record["device"], {model: outcome.record["entry"]})
     return outcome.result
@@ -166,7 +165,7 @@ def _standalone(
 def config_fixture(request: pytest.FixtureRequest) -> Settings:
     """This run's settings: ``baseline_tolerance``, ``update_baselines``, ``run_model_tests``,
     ``baselines_dir``, ``fail_on_regression``, ``baseline_report``."""
-    return engine.active_plugin(request.config).settings
+    return worker.of(request.config).settings
 
 
 class Benchmark:
@@ -185,7 +184,7 @@ class Benchmark:
         warmup_runs: int = 3,
         test_runs: int = 10,
     ) -> compare.Result:
-        plugin = engine.active_plugin(self.item.config)
+        plugin = worker.of(self.item.config)
 
         def run() -> Stats:
             return measure(
@@ -197,7 +196,7 @@ class Benchmark:
                 clock=plugin.clock,
             )
 
-        rule = engine.rule_for(self.item, plugin.settings.baseline_tolerance)
+        rule = worker.rule_for(self.item, plugin.settings.baseline_tolerance)
         result = plugin.check(
             self.item,
             name,

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from pytest_modelgate.baselines import store
 from pytest_modelgate.baselines.compare import MEMORY, REGRESSION, TIME, VERDICTS
 
 Point = Mapping[str, Any]
@@ -352,3 +355,54 @@ def build(
 
 def _urgency(verdict: str) -> int:
     return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
+
+
+HistoryMap = dict[tuple[str, str], list[store.Entry]]
+
+
+def histories_of(found: Mapping[str, Mapping[str, store.Entry]]) -> HistoryMap:
+    """The history of every entry of a store, by (model, device)."""
+    return {
+        (model, device): store.history_of(entry)
+        for device, entries in found.items()
+        for model, entry in entries.items()
+    }
+
+
+def histories_for(document: Mapping[str, Any], folder: Path) -> tuple[Histories, list[str]]:
+    """Per side, the histories of the stores a report was made from, and unreadable files."""
+    sides = document.get("sides")
+    if sides:
+        folders = {str(sides[s]["label"]): Path(str(sides[s].get("store", ""))) for s in sides}
+    else:
+        folders = {"baseline": folder}
+    histories: dict[str, HistoryMap] = {}
+    problems: list[str] = []
+    for side, where in folders.items():
+        found, trouble = store.read_store(where) if where.is_dir() else ({}, [])
+        histories[side] = histories_of(found)
+        problems += [t for t in trouble if ".json:" in t]
+    return histories, problems
+
+
+def write_page(
+    path: Path,
+    document: Mapping[str, Any],
+    histories: Histories,
+    sources: Sequence[str],
+) -> int:
+    """Write the page of ``document``; its size in bytes."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    page = build(document, histories, sources=sources, generated=f"built {stamp}")
+    data = page.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return len(data)
+
+
+def write_beside(json_path: Path, document: Mapping[str, Any], folder: Path) -> Path:
+    """The HTML page of a run's JSON report, written next to it (``x.json`` → ``x.html``)."""
+    histories, _ = histories_for(document, folder)
+    target = json_path.with_suffix(".html")
+    write_page(target, document, histories, [str(json_path)])
+    return target

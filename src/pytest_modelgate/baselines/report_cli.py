@@ -4,7 +4,7 @@ From JSON reports (``--baseline-report``, one per shard: their results are put t
 A/B report with ``sides``, as ``modelgate baselines diff --json`` writes), with the histories of
 the store (``--baselines-dir``; an A/B report's sides name their own stores). Without a report,
 from the store alone: each model's latest measurement judged against the one before it on the
-same machine, with a test run's rule (``plugin.judge_run``; history points keep no samples, so
+same machine, with a test run's rule (``judge.judge_run``; history points keep no samples, so
 only the tolerance and the common shift apply).
 """
 
@@ -14,25 +14,12 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pytest_modelgate import paths
-from pytest_modelgate.baselines import compare, html, report, store
-from pytest_modelgate.baselines.commands import diff_records, read_store
-
-HistoryMap = dict[tuple[str, str], list[store.Entry]]
-
-
-def histories_of(found: Mapping[str, Mapping[str, store.Entry]]) -> HistoryMap:
-    """The history of every entry of a store, by (model, device)."""
-    return {
-        (model, device): store.history_of(entry)
-        for device, entries in found.items()
-        for model, entry in entries.items()
-    }
+from pytest_modelgate.baselines import compare, html, judge, report, store
 
 
 def combine(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -72,7 +59,6 @@ def store_document(
     found: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule
 ) -> dict[str, Any]:
     """The report of a store alone: each latest measurement against the previous one."""
-    from pytest_modelgate.baselines.plugin import judge_run  # imports pytest: only here
 
     def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
         return previous_point(found[device][model]), None
@@ -82,7 +68,7 @@ def store_document(
         d: {m: {k: v for k, v in e.items() if k != "memory_base_mb"} for m, e in models.items()}
         for d, models in found.items()
     }
-    results, drifts = judge_run(diff_records(entries, rule), lookup, {})
+    results, drifts = judge.judge_run(judge.records_of(entries, rule), lookup, {})
     results = [
         dataclasses.replace(r, message=f"{r.model} ({r.device}): new: one measurement so far")
         if r.verdict == compare.NEW
@@ -90,45 +76,6 @@ def store_document(
         for r in results
     ]
     return report.document(results, drift={d: v.as_dict() for d, v in sorted(drifts.items())})
-
-
-def write_html(
-    path: Path,
-    document: Mapping[str, Any],
-    histories: html.Histories,
-    sources: Sequence[str],
-) -> int:
-    """Write the page; its size in bytes."""
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    page = html.build(document, histories, sources=sources, generated=f"built {stamp}")
-    data = page.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return len(data)
-
-
-def histories_for(document: Mapping[str, Any], folder: Path) -> tuple[html.Histories, list[str]]:
-    """Per side, the histories of the stores a report was made from, and unreadable files."""
-    sides = document.get("sides")
-    if sides:
-        folders = {str(sides[s]["label"]): Path(str(sides[s].get("store", ""))) for s in sides}
-    else:
-        folders = {"baseline": folder}
-    histories: dict[str, HistoryMap] = {}
-    problems: list[str] = []
-    for side, where in folders.items():
-        found, trouble = read_store(where) if where.is_dir() else ({}, [])
-        histories[side] = histories_of(found)
-        problems += [t for t in trouble if ".json:" in t]
-    return histories, problems
-
-
-def write_beside(json_path: Path, document: Mapping[str, Any], folder: Path) -> Path:
-    """The HTML page of a run's JSON report, written next to it (``x.json`` → ``x.html``)."""
-    histories, _ = histories_for(document, folder)
-    target = json_path.with_suffix(".html")
-    write_html(target, document, histories, [str(json_path)])
-    return target
 
 
 def read_reports(names: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -162,19 +109,19 @@ def run_report(args: argparse.Namespace) -> int:
                 print(f"modelgate report: {problem}", file=sys.stderr)
             return 1
         document = combine(documents)
-        histories, trouble = histories_for(document, folder)
+        histories, trouble = html.histories_for(document, folder)
         problems += trouble
         sources = list(args.reports)
     else:
-        found, problems = read_store(folder)
+        found, problems = store.read_store(folder)
         if not found:
             for problem in problems:
                 print(f"modelgate report: {problem}", file=sys.stderr)
             return 1
         document = store_document(found, compare.Rule())
-        histories = {"baseline": histories_of(found)}
+        histories = {"baseline": html.histories_of(found)}
         sources = [f"the store {folder}"]
-    size = write_html(Path(args.html), document, histories, sources)
+    size = html.write_page(Path(args.html), document, histories, sources)
     print(
         f"wrote {args.html}: {size / 1024:.0f} KiB, {len(document['results'])} models "
         f"({report_counts(document)})"

@@ -454,3 +454,68 @@ def _version(distribution: str) -> str | None:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return None
+
+
+def store_files(folder: Path, device: str | None = None) -> list[Path]:
+    """The baseline files of a store: every ``*.json``, or only ``device``'s."""
+    if device is not None:
+        path = file_for(folder, device)
+        return [path] if path.exists() else []
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def read_store(
+    folder: Path, device: str | None = None
+) -> tuple[dict[str, dict[str, Entry]], list[str]]:
+    """Entries per device of a store, and the problems of the files that cannot be used."""
+    found: dict[str, dict[str, Entry]] = {}
+    problems: list[str] = []
+    files = store_files(folder, device)
+    if not files:
+        where = f" for {device}" if device else ""
+        problems.append(f"{folder}: no baseline files{where} (*.json) found")
+    for path in files:
+        try:
+            found[path.stem] = load(path)
+        except BaselineFileError as error:
+            problems.append(str(error))
+    return found, problems
+
+
+@dataclass
+class Reader:
+    """The baseline files one process reads (each at most once): for each model, the first
+    entry measured on this machine in the store's main file, its ``machines/`` folder or its
+    local store (see ``machines``)."""
+
+    folder: Path
+    machine: str = dataclasses.field(default_factory=lambda: this_machine())
+    loaded: dict[Path, tuple[dict[str, Entry], str | None]] = dataclasses.field(
+        default_factory=dict
+    )
+
+    def entries(self, path: Path) -> tuple[dict[str, Entry], str | None]:
+        """The entries of one file, and its problem (None when usable)."""
+        if path not in self.loaded:
+            try:
+                self.loaded[path] = (load(path), None)
+            except BaselineFileError as trouble:
+                self.loaded[path] = ({}, str(trouble))
+        return self.loaded[path]
+
+    def lookup(self, device: str, model: str) -> tuple[Entry | None, str | None]:
+        """This machine's baseline of ``model`` on ``device`` and the problem of a file that
+        could not be read on the way (None when all were usable)."""
+        for folder in machines.search_order(self.folder, self.machine):
+            entries, problem = self.entries(file_for(folder, device))
+            if problem is not None:
+                return None, problem
+            entry = entries.get(model)
+            if entry is not None and machines.measured_here(entry, self.machine):
+                return entry, None
+        return None, None
+
+    def home(self, device: str) -> Path:
+        """The folder ``--update-baselines`` writes this machine's ``device`` baselines to."""
+        main, _ = self.entries(file_for(self.folder, device))
+        return machines.home(self.folder, main, self.machine)

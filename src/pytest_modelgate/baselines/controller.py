@@ -1,0 +1,188 @@
+"""The controller side of the baselines: gather, judge, write and summarise, once per run.
+
+Registered only on the process that reports the run (the xdist controller, or the only process
+of a run without xdist). It gathers the records that came on the test reports and the later
+rounds of every worker, gives the final verdicts (``judge.judge_run``), and then, once: writes
+the baselines with ``--update-baselines`` (one locked save per device file), records the models
+this machine has no baseline of in its local store, writes the JSON report and the HTML page
+beside it, appends the step summary, warns of regressions and prints the summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_modelgate.baselines import compare, html, judge, machines, report, store
+from pytest_modelgate.baselines.worker import REPORT_ATTR, WORKEROUTPUT_ROUNDS, Worker
+from pytest_modelgate.settings import Settings
+
+PLUGIN_NAME = "modelgate-baselines-controller"
+
+
+class Controller:
+    """The run's records and later rounds, their verdicts, and what was written of them."""
+
+    def __init__(self, config: pytest.Config, settings: Settings, local: Worker) -> None:
+        self.config = config
+        self.settings = settings
+        #: the worker of this process: its later rounds, in a run without xdist
+        self.local = local
+        self.records: list[dict[str, Any]] = []
+        self.rounds: dict[str, list[store.Entry]] = {}
+        self.results: list[compare.Result] = []
+        self.drifts: dict[str, compare.Drift] = {}
+        self.messages: list[str] = []
+        self.saved: list[store.SaveResult] = []
+        self.recorded: list[store.SaveResult] = []  # this machine's local store
+        self.page: Path | None = None
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.records.extend(getattr(report, REPORT_ATTR, ()))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """A worker's later rounds (pytest-xdist only)."""
+        for key, entries in getattr(node, "workeroutput", {}).get(WORKEROUTPUT_ROUNDS, {}).items():
+            self.rounds.setdefault(key, []).extend(entries)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for key, entries in self.local.rounds.items():
+            self.rounds.setdefault(key, []).extend(entries)
+        lookup = self.local.store.lookup
+        self.results, self.drifts = judge.judge_run(self.records, lookup, self.rounds)
+        failed = self._write_updates()
+        if self.settings.baseline_report is not None:
+            failed = self._write_report(self.settings.baseline_report) or failed
+        if self.results:
+            report.append_step_summary(self.results, os.environ)
+        locations = {
+            str(r["result"]["test"]): (str(r["location"][0]), int(r["location"][1]))
+            for r in self.records
+            if "location" in r
+        }
+        judge.warn_regressions(self.results, locations)
+        regressed = any(r.verdict == compare.REGRESSION and not r.updated for r in self.results)
+        failed = failed or (regressed and self.settings.fail_on_regression)
+        if failed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _write_report(self, path: Path) -> bool:
+        """The JSON report, and the HTML page beside a ``.json`` one; True when it failed."""
+        written = [str(s.path) for s in self.saved if s.written]
+        drift = {d: v.as_dict() for d, v in sorted(self.drifts.items())}
+        doc = report.document(
+            self.results, errors=self.messages, updated_files=written, drift=drift
+        )
+        try:
+            report.write_json(path, doc)
+        except OSError as error:  # checked at the start; the disk may still fill up
+            self.messages.append(f"baseline report not written: {error}")
+            return True
+        if path.suffix == ".json":
+            try:
+                self.page = html.write_beside(path, doc, self.settings.baselines_dir)
+            except OSError as error:
+                self.messages.append(f"HTML report not written: {error}")
+        return False
+
+    def _write_updates(self) -> bool:
+        """Write this run's updates, one locked save per device file, and record the models
+        this machine has no baseline of in its local store; True when an update failed."""
+        updates: dict[str, dict[str, store.Entry]] = {}
+        unknown: dict[str, dict[str, store.Entry]] = {}
+        tests: dict[tuple[str, str], set[str]] = {}
+        for record, result in zip(self.records, self.results, strict=True):
+            if record["load_error"]:
+                self.messages.append(f"baseline file unusable: {record['load_error']}")
+            key = (record["model"], record["device"])
+            tests.setdefault(key, set()).add(str(record["result"]["test"]))
+            if record["update"]:
+                updates.setdefault(record["device"], {})[record["model"]] = record["entry"]
+            elif result.verdict == compare.NEW:
+                unknown.setdefault(record["device"], {})[record["model"]] = record["entry"]
+        for (model, device), names in sorted(tests.items()):
+            if len(names) > 1:
+                self.messages.append(
+                    f"{model} ({device}) was measured by {len(names)} tests; a baseline keeps "
+                    f"one: give each test its own model name ({', '.join(sorted(names))})"
+                )
+        failed = False
+        for device, entries in sorted(updates.items()):
+            try:
+                self.saved.append(store.save(self.local.store.home(device), device, entries))
+            except store.BaselineFileError as error:
+                self.messages.append(f"baselines not updated: {error}")
+                failed = True
+        self._record_locally(unknown)
+        self.messages = list(dict.fromkeys(self.messages))
+        return failed
+
+    def _record_locally(self, unknown: Mapping[str, Mapping[str, store.Entry]]) -> None:
+        """Keep the measurements of models without a baseline of this machine in its local
+        store: the next run compares against them (see ``machines``)."""
+        if not unknown:
+            return
+        machine = self.local.store.machine
+        folder = machines.local_folder(self.settings.baselines_dir, machine)
+        recorded: set[tuple[str, str]] = set()
+        for device, entries in sorted(unknown.items()):
+            try:
+                machines.ensure_local(self.settings.baselines_dir)
+                self.recorded.append(store.save(folder, device, entries))
+            except (OSError, store.BaselineFileError) as error:
+                self.messages.append(f"this machine's baselines not recorded: {error}")
+                continue
+            recorded.update((model, device) for model in entries)
+        self.results = [
+            dataclasses.replace(
+                r,
+                message=f"{r.model} ({r.device}): new: no baseline of this machine "
+                f"({machine}) yet; recorded in {store.file_for(folder, r.device)}, "
+                "the next run compares against it",
+            )
+            if (r.model, r.device) in recorded and r.verdict == compare.NEW
+            else r
+            for r in self.results
+        ]
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not (self.results or self.messages):
+            return
+        terminalreporter.write_sep("-", "modelgate baselines")
+        if self.results:
+            lines = report.terminal_lines(
+                self.results,
+                self.drifts,
+                verbose=self.config.get_verbosity() > 0,
+                report_path=self.settings.baseline_report,
+                fail_on_regression=self.settings.fail_on_regression,
+            )
+            for line in lines:
+                terminalreporter.write_line(line)
+        if self.page is not None:
+            terminalreporter.write_line(f"performance page: {self.page}")
+        for saved in self.saved:
+            if saved.written:
+                terminalreporter.write_line(
+                    f"updated {saved.path}: {len(saved.added)} added, "
+                    f"{len(saved.replaced)} replaced"
+                )
+            else:
+                terminalreporter.write_line(f"unchanged {saved.path}")
+        for saved in self.recorded:
+            terminalreporter.write_line(
+                f"no baseline of this machine ({self.local.store.machine}) for "
+                f"{len(saved.added)} model(s): recorded in {saved.path} (not committed); the "
+                "next run compares against them"
+            )
+        for message in self.messages:
+            terminalreporter.write_line(message, red=True)

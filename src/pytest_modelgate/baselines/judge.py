@@ -1,0 +1,188 @@
+"""The verdicts of a run, as plain functions of values: no pytest here.
+
+A measurement becomes a record (``check``: its stored entry, its provisional verdict, the rule
+it is judged by); once every test has run, ``judge_run`` gives each record its final verdict,
+with the run's common shift over time taken out and its later rounds (the measurements of a
+suspect made again) taken into account. A test run, ``modelgate baselines diff``, the HTML
+page of a store and ``modelgate ab`` all judge through ``judge_run``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_modelgate import hardware
+from pytest_modelgate.baselines import compare, store
+from pytest_modelgate.baselines.measure import check_stats
+
+#: a model's baseline on a device, and the problem of a file that could not be read on the way
+Lookup = Callable[[str, str], tuple[store.Entry | None, str | None]]
+
+
+class PerformanceRegressionWarning(UserWarning):
+    """A measured model is slower (or larger) than its baseline beyond the tolerance."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A checked measurement: its verdict, the record sent to the controller, and its time
+    ratio to a comparable baseline (None when there is none to compare with)."""
+
+    result: compare.Result
+    record: dict[str, Any]
+    ratio: float | None = None
+
+
+def comparable_ratio(
+    entry: Mapping[str, Any],
+    baseline: Mapping[str, Any] | None,
+    load_error: str | None,
+    fields: Sequence[str] = store.COMPARED_FIELDS,
+) -> float | None:
+    """The time ratio of a measurement to its baseline, when they can be compared at all."""
+    if baseline is None or load_error is not None:
+        return None
+    if compare.fingerprint_difference(
+        baseline.get("fingerprint"), entry.get("fingerprint"), fields
+    ):
+        return None
+    return compare.time_ratio(baseline, entry)
+
+
+def check(
+    lookup: Lookup,
+    model: str,
+    stats: Mapping[str, Any],
+    *,
+    device: str,
+    rule: compare.Rule,
+    update: bool,
+    workers: int,
+    test: str | None,
+    drift: compare.Drift = compare.NO_DRIFT,
+    measured_at: float | None = None,
+) -> Outcome:
+    """Compare ``stats`` with the baseline ``lookup`` finds; refuses bad stats first."""
+    check_stats(stats)
+    threads = int(stats.get("threads") or hardware.current_threads(None))
+    fingerprint = store.fingerprint(device, threads, workers)
+    entry = store.make_entry(
+        stats, device=device, test=test, fingerprint=fingerprint, when=store.timestamp()
+    )
+    baseline, load_error = lookup(device, model)
+    result = compare.compare(
+        model,
+        device,
+        entry,
+        baseline,
+        rule,
+        fingerprint=fingerprint,
+        fingerprint_fields=store.COMPARED_FIELDS,
+        load_error=load_error,
+        test=test,
+        drift=drift,
+    )
+    if update:
+        result = dataclasses.replace(result, updated=True)
+    record = {
+        "model": model,
+        "device": store.device_family(device),
+        "entry": entry,
+        "result": result.as_dict(),
+        "rule": dataclasses.asdict(rule),
+        "update": update,
+        "load_error": load_error,
+        "measured_at": time.time() if measured_at is None else measured_at,
+    }
+    return Outcome(result, record, comparable_ratio(entry, baseline, load_error))
+
+
+def record_key(record: Mapping[str, Any]) -> str:
+    """What names a record across processes: its test and its model."""
+    return f"{record['result']['test']}::{record['model']}"
+
+
+def records_of(
+    entries: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule
+) -> list[dict[str, Any]]:
+    """Stored entries (device -> model -> entry) as the records of a run, as ``check`` makes
+    them: how a store, or one side of an A/B run, is judged as a run."""
+    return [
+        {
+            "model": model,
+            "device": device,
+            "entry": entry,
+            "rule": dataclasses.asdict(rule),
+            "update": False,
+            "result": {"test": entry.get("test")},
+        }
+        for device, models in sorted(entries.items())
+        for model, entry in sorted(models.items())
+    ]
+
+
+def judge_run(
+    records: Sequence[Mapping[str, Any]],
+    lookup: Lookup,
+    rounds: Mapping[str, Sequence[store.Entry]],
+    fields: Sequence[str] = store.COMPARED_FIELDS,
+) -> tuple[list[compare.Result], dict[str, compare.Drift]]:
+    """The final verdicts of a run: each device's common shift over time first, from every
+    comparable model's first round (``measured_at``), then each record judged within the shift
+    of its moment, its later rounds within theirs. A difference in one of the fingerprint's
+    ``fields`` makes a comparison inconclusive."""
+    found = [(r, *lookup(r["device"], r["model"])) for r in records]
+    points: dict[str, list[tuple[float | None, float]]] = {}
+    clocks: dict[str, list[float]] = {}
+    for record, baseline, problem in found:
+        ratio = comparable_ratio(record["entry"], baseline, problem, fields)
+        if ratio is not None and baseline is not None:
+            points.setdefault(record["device"], []).append((record.get("measured_at"), ratio))
+            clocks.setdefault(record["device"], []).append(
+                compare.clock_ratio(baseline, record["entry"])
+            )
+    timelines = {
+        device: compare.timeline(values, clock=compare.drift_of(clocks[device]).ratio)
+        for device, values in points.items()
+    }
+    results = []
+    for record, baseline, problem in found:
+        entry = record["entry"]
+        shift = timelines.get(record["device"], compare.timeline(()))
+        later = rounds.get(record_key(record), ())
+        result = compare.compare(
+            record["model"],
+            record["device"],
+            entry,
+            baseline,
+            compare.Rule(**record["rule"]),
+            fingerprint=entry.get("fingerprint"),
+            fingerprint_fields=fields,
+            load_error=problem,
+            test=record["result"]["test"],
+            drift=shift.at(record.get("measured_at")),
+            rounds=later,
+            round_drifts=[shift.at(r.get("measured_at")) for r in later],
+        )
+        results.append(dataclasses.replace(result, updated=bool(record["update"])))
+    return results, {device: line.overall for device, line in timelines.items()}
+
+
+def warn_regressions(
+    results: Sequence[compare.Result], locations: Mapping[str, tuple[str, int]]
+) -> None:
+    """One ``PerformanceRegressionWarning`` per regression, at its test's file and line (from
+    ``locations``, by test id). Whether a regression fails the run is ``--fail-on-regression``'s
+    to say, not a warning filter's: where warnings are errors, these still only warn."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PerformanceRegressionWarning)
+        for result in results:
+            if result.verdict != compare.REGRESSION or result.updated:
+                continue
+            path, line = locations.get(str(result.test), (result.test or result.model, 0))
+            warnings.warn_explicit(PerformanceRegressionWarning(result.message), None, path, line)
