@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_modelgate import gating, hardware
+from pytest_modelgate.ab import duet
 from pytest_modelgate.baselines import controller, worker
 from pytest_modelgate.baselines.fixtures import config_fixture, model_benchmark
 from pytest_modelgate.settings import (
@@ -161,6 +162,12 @@ def register_baselines(config: pytest.Config, settings: Settings) -> None:
     """A worker on every process (it measures in the tests), and a controller on the one that
     reports the run (it judges, writes and summarises)."""
     config.addinivalue_line("markers", worker.MARKER_HELP)
+    try:
+        side = duet.from_environ(os.environ)  # a side of ``modelgate ab``
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    if side is not None:
+        config.stash[worker.TURN_KEY] = side.turn
     local = worker.Worker(config, settings)
     config.pluginmanager.register(local, worker.PLUGIN_NAME)
     if not hasattr(config, "workerinput"):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_modelgate import hardware
+from pytest_modelgate.ab import duet
 from pytest_modelgate.ab.sides import Side
-from pytest_modelgate.baselines import duet
 from pytest_modelgate.plugin import SELECT_ENV
 
 POLL_S = 0.2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ class ModelTestUtils:
         """
         where = device or infer_device(model)
         item = worker.CURRENT_ITEM.get()
-        clock = worker.of(item.config).clock if item is not None else REAL_CLOCK
+        runner = worker.of(item.config) if item is not None else None
 
         def run() -> Stats:
             return measure(
@@ -58,7 +59,8 @@ class ModelTestUtils:
                 warmup_runs=warmup_runs,
                 test_runs=test_runs,
                 device=where,
-                clock=clock,
+                clock=runner.clock if runner is not None else REAL_CLOCK,
+                turn=runner.turn if runner is not None else nullcontext,
             )
 
         stats = run().as_dict()
@@ -194,6 +196,7 @@ class Benchmark:
                 test_runs=test_runs,
                 device=device,
                 clock=plugin.clock,
+                turn=plugin.turn,
             )
 
         rule = worker.rule_for(self.item, plugin.settings.baseline_tolerance)

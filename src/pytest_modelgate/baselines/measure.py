@@ -58,7 +58,6 @@ from types import ModuleType
 from typing import Any
 
 from pytest_modelgate import hardware
-from pytest_modelgate.baselines import duet
 
 #: iterations of the reference loop: about 1-2 ms of pure Python on a current CPU
 REFERENCE_LOOPS = 20_000
@@ -106,6 +105,8 @@ class Clock:
 
 
 REAL_CLOCK = Clock()
+#: what the samples of a measurement are taken inside (a context manager's factory)
+Turn = Callable[[], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -278,10 +279,12 @@ def measure(
     min_sample_s: float = MIN_SAMPLE_S,
     min_total_s: float = MIN_TOTAL_S,
     clock: Clock = REAL_CLOCK,
+    turn: Turn = nullcontext,
 ) -> Stats:
     """Time ``model`` on ``inputs`` after ``warmup_runs`` calls: calibrated samples (at least
     ``test_runs``), each interleaved with the reference workload (see the module doc), read
-    from ``clock``."""
+    from ``clock``; the samples are taken inside ``turn()``, which an A/B run uses to take
+    turns with its other side."""
     if warmup_runs < 0 or test_runs < 1:
         raise ValueError(
             f"need warmup_runs >= 0 and test_runs >= 1, not {warmup_runs}, {test_runs}"
@@ -310,29 +313,28 @@ def measure(
             call_with(model, inputs)
         call_s = per_call(timed_calls, min_sample_s / 4)
         loops, runs = calibrate(call_s, test_runs, min_sample_s, min_total_s)
-        duet.meet()  # in an A/B run: this side's turn to sample (see duet)
-        clock.reference()
-        # The young generations only: a full collection of a process holding torch and
-        # transformers walks ~400 000 objects (0.15 s), more than the measurement itself.
-        gc.collect(YOUNG_GENERATIONS)
-        gc_was_on = gc.isenabled()
-        gc.disable()
-        try:
-            memory = _MemoryProbe(torch if cuda else None)
-            ref_clock = clock.thread_cpu if device == "cpu" else clock.wall
-            samples: list[float] = []
-            cpu: list[float] = []
-            refs = [_timed(clock.reference, ref_clock)]
-            for _ in range(runs):
-                wall, used = timed_calls(loops)
-                samples.append(wall)
-                cpu.append(used)
-                refs.append(_timed(clock.reference, ref_clock))
-            peak, source = memory.read()
-        finally:
-            if gc_was_on:
-                gc.enable()
-            duet.leave()
+        with turn():  # in an A/B run, this side's turn to sample (modelgate ab)
+            clock.reference()
+            # The young generations only: a full collection of a process holding torch and
+            # transformers walks ~400 000 objects (0.15 s), more than the measurement itself.
+            gc.collect(YOUNG_GENERATIONS)
+            gc_was_on = gc.isenabled()
+            gc.disable()
+            try:
+                memory = _MemoryProbe(torch if cuda else None)
+                ref_clock = clock.thread_cpu if device == "cpu" else clock.wall
+                samples: list[float] = []
+                cpu: list[float] = []
+                refs = [_timed(clock.reference, ref_clock)]
+                for _ in range(runs):
+                    wall, used = timed_calls(loops)
+                    samples.append(wall)
+                    cpu.append(used)
+                    refs.append(_timed(clock.reference, ref_clock))
+                peak, source = memory.read()
+            finally:
+                if gc_was_on:
+                    gc.enable()
 
     threads = hardware.current_threads(torch)
     for i, value in enumerate(samples):

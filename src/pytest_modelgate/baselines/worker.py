@@ -13,6 +13,7 @@ written here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ import pytest
 
 from pytest_modelgate import hardware
 from pytest_modelgate.baselines import compare, judge, store
-from pytest_modelgate.baselines.measure import REAL_CLOCK, Clock, Stats, check_stats
+from pytest_modelgate.baselines.measure import REAL_CLOCK, Clock, Stats, Turn, check_stats
 from pytest_modelgate.settings import SettingError, Settings, parse_tolerance
 
 REPORT_ATTR = "modelgate_baselines"
@@ -43,6 +44,9 @@ MEASURED_KEY = pytest.StashKey[list[tuple[Mapping[str, Any], Callable[[], Stats]
 #: the clock of this run's measurements (``measure.Clock``): the real one unless a plugin or a
 #: conftest puts another here, as the plugin's own tests do to judge verdicts on given samples
 CLOCK_KEY = pytest.StashKey[Clock]()
+#: what this run's measurements take their samples inside: a side of ``modelgate ab`` takes
+#: turns with the other side (set by the plugin); elsewhere nothing
+TURN_KEY = pytest.StashKey[Turn]()
 #: a model this much of the tolerance slower than its baseline is measured again
 SUSPECT_FRACTION = 0.5
 #: suspects kept for later rounds per process; past that, one is measured again at once
@@ -132,6 +136,11 @@ class Worker:
     def clock(self) -> Clock:
         """The clock measurements read (read when measuring: a conftest may set it late)."""
         return self.config.stash.get(CLOCK_KEY, REAL_CLOCK)
+
+    @property
+    def turn(self) -> Turn:
+        """What measurements take their samples inside (see ``TURN_KEY``)."""
+        return self.config.stash.get(TURN_KEY, contextlib.nullcontext)
 
     def check(
         self,

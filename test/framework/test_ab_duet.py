@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate.baselines import duet
+from pytest_modelgate.ab import duet
 
 
 def run_side(side: duet.Duet, meetings: int, log: list[tuple[str, str, int]]) -> None:
@@ -81,3 +81,44 @@ def test_environment_names_the_side(tmp_path: Path) -> None:
     assert side is not None and side.side == "base" and side.cpus == {0, 1}
     with pytest.raises(ValueError, match="MODELGATE_DUET_SIDE must be one of base, head"):
         duet.from_environ({duet.FOLDER_ENV: str(tmp_path), duet.SIDE_ENV: "left"})
+
+
+def test_a_turn_meets_samples_and_leaves(tmp_path: Path) -> None:
+    head = duet.Duet(tmp_path, "head", timeout_s=600)
+    duet.done_marker(tmp_path, "base").touch()
+    with head.turn():
+        assert (tmp_path / "head").read_text() == "1"  # arrived at meeting 1
+    assert (tmp_path / "head.sampled").read_text() == "1"  # and said it has sampled
+
+
+def test_a_side_of_modelgate_ab_takes_turns_in_every_measurement(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The plugin hands the side's turn to the measurements: two meetings for two models."""
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    duet.done_marker(meeting, "base").touch()
+    monkeypatch.setenv(duet.FOLDER_ENV, str(meeting))
+    monkeypatch.setenv(duet.SIDE_ENV, "head")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("name", ["a", "b"])
+        def test_m(model_benchmark, name):
+            model_benchmark(name, abs, -1, warmup_runs=0, test_runs=2)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+    assert (meeting / "head").read_text() == "2"
+
+
+def test_a_bad_side_is_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(duet.FOLDER_ENV, str(tmp_path))
+    monkeypatch.setenv(duet.SIDE_ENV, "left")
+    pytester.makepyfile("def test_a(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*MODELGATE_DUET_SIDE must be one of base, head*"])

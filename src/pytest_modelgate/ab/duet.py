@@ -7,14 +7,16 @@ has arrived too; then the two take turns (which side goes first alternates): one
 n-th model while the other waits, then the other, and neither goes on before both have; each
 samples on the same CPUs (``MODELGATE_DUET_CPUS``). So the two measurements of a model are taken
 back to back, under whatever else the machine does in that second, and neither side's samples
-overlap the other's. (On the 2-CPU machine this was built on, unchanged callables scattered as
-much whether the sides sampled at once or in turns; turns keep a side's samples from depending
-on what the other side's code does at the same moment.)
+overlap the other's: turns keep a side's samples from depending on what the other side's
+code does at the same moment.
 
 The meeting never blocks for good. A side stops waiting when the other is done (``modelgate ab``
 writes ``<side>.done`` when a side's process exits), and after ``MEET_TIMEOUT_S`` without the
 other arriving it measures alone from then on (a base revision older than the duet never
 arrives). A run outside ``modelgate ab`` has no folder in its environment and never waits.
+
+The plugin hands a side's ``Duet.turn`` to every measurement of its run (``measure``'s ``turn``),
+so the measuring code knows nothing of A/B runs.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +85,18 @@ class Duet:
             self._wait_for(f"{partner_of(self.side)}.sampled")
         self._pin()
 
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """This side's turn to sample: wait for it, sample, let the other side take its turn.
+        A vanished folder only ends the lock-step, never the measurement."""
+        with contextlib.suppress(OSError):
+            self.meet()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                self.leave()
+
     def leave(self) -> None:
         """Say this side has sampled; the first side waits until the other has too."""
         self._unpin()
@@ -122,9 +136,6 @@ class Duet:
             time.sleep(POLL_S)
 
 
-_current: Duet | None = None
-
-
 def from_environ(environ: Mapping[str, str]) -> Duet | None:
     """This process's side of a duet, when ``modelgate ab`` started it as one."""
     folder = environ.get(FOLDER_ENV)
@@ -134,26 +145,3 @@ def from_environ(environ: Mapping[str, str]) -> Duet | None:
     partner_of(side)  # a bad side is an error, not a silent solo run
     cpus = frozenset(int(c) for c in environ.get(CPUS_ENV, "").split(",") if c.strip())
     return Duet(Path(folder), side, cpus)
-
-
-def _this_side() -> Duet | None:
-    global _current
-    if _current is None:
-        _current = from_environ(os.environ)
-    return _current
-
-
-def meet() -> None:
-    """Before a measurement, in a run started by ``modelgate ab``: wait for this side's turn."""
-    side = _this_side()
-    if side is not None:
-        with contextlib.suppress(OSError):  # a vanished folder only ends the lock-step
-            side.meet()
-
-
-def leave() -> None:
-    """After a measurement's samples: let the other side take its turn."""
-    side = _this_side()
-    if side is not None:
-        with contextlib.suppress(OSError):
-            side.leave()
