@@ -101,9 +101,18 @@ def test_a_suspect_not_measured_again_is_inconclusive_and_says_why() -> None:
 
 
 def test_a_noisy_slowdown_is_measured_again_but_one_measured_elsewhere_is_not() -> None:
-    noisy = compare.MetricResult(compare.TIME, 1.0, 1.4, 40.0, 20.0, compare.INCONCLUSIVE)
+    noisy = compare.MetricResult(
+        compare.TIME, 1.0, 1.4, 40.0, 20.0, compare.INCONCLUSIVE, reason=compare.Reason.TOO_NOISY
+    )
     elsewhere = compare.MetricResult(
-        compare.TIME, 1.0, 1.4, 40.0, 20.0, compare.INCONCLUSIVE, note="measured elsewhere (x)"
+        compare.TIME,
+        1.0,
+        1.4,
+        40.0,
+        20.0,
+        compare.INCONCLUSIVE,
+        note="measured elsewhere (x)",
+        reason=compare.Reason.MEASURED_ELSEWHERE,
     )
     results = [
         compare.Result("a", "cpu", compare.INCONCLUSIVE, "", (noisy,)),

@@ -199,6 +199,7 @@ def test_imported_baseline_without_samples_uses_the_threshold() -> None:
     imported = {"inference_time_mean": 0.010, "device": "cpu", "timestamp": "t"}
     result = check(stats([t * 1.6 for t in BASE]), imported)
     assert result.verdict == compare.REGRESSION
+    assert result.metrics[0].reason == compare.Reason.THRESHOLD_ONLY
     assert result.metrics[0].note.startswith("threshold only")
 
 
@@ -281,6 +282,7 @@ def test_a_second_round_decides() -> None:
     slower, again_ok = stats([t * 1.6 for t in BASE]), stats(list(BASE))
     unconfirmed = compare.compare("bert", "cpu", slower, stats(BASE), Rule(), rounds=[again_ok])
     assert unconfirmed.verdict == compare.OK
+    assert unconfirmed.metrics[0].reason == compare.Reason.NOT_CONFIRMED
     assert unconfirmed.metrics[0].note.startswith("not confirmed when measured again")
     again_slow = stats([t * 1.55 for t in BASE])
     confirmed = compare.compare("bert", "cpu", slower, stats(BASE), Rule(), rounds=[again_slow])

@@ -48,7 +48,7 @@ def noisy_slowdown(result: compare.Result) -> bool:
         m.metric == compare.TIME
         and m.verdict == compare.INCONCLUSIVE
         and m.change_percent > m.threshold_percent
-        and not m.note.startswith("measured elsewhere")
+        and m.reason != compare.Reason.MEASURED_ELSEWHERE
         for m in result.metrics
     )
 

@@ -27,17 +27,60 @@ import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from typing import Any
 
 from pytest_modelgate.baselines.measure import log_spread, normalised_of
 
-OK = "ok"
-REGRESSION = "regression"
-IMPROVEMENT = "improvement"
-NEW = "new"
-INCONCLUSIVE = "inconclusive"
-VERDICTS = (REGRESSION, INCONCLUSIVE, NEW, IMPROVEMENT, OK)  # most urgent first
+
+class Word(str, Enum):
+    """An enum whose members are their strings: in JSON, in f-strings, compared with text."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Verdict(Word):
+    """What a check says of a model; a string too, as the JSON report and users write it."""
+
+    REGRESSION = "regression"
+    INCONCLUSIVE = "inconclusive"
+    NEW = "new"
+    IMPROVEMENT = "improvement"
+    OK = "ok"
+
+
+class Reason(Word):
+    """Why a metric's verdict is what it is, for code to read (the note says it for people)."""
+
+    NONE = ""
+    #: judged on the normalised samples, on raw samples, or on the threshold alone
+    NORMALISED = "normalised"
+    RAW = "raw-samples"
+    THRESHOLD_ONLY = "threshold-only"
+    #: slower beyond the tolerance, but within the noise or not significant
+    TOO_NOISY = "too-noisy"
+    #: slower relative to the reference only, not by the clock alone
+    CLOCK_DISAGREES = "clock-disagrees"
+    #: a regression the later rounds did not confirm, or did
+    NOT_CONFIRMED = "not-confirmed"
+    CONFIRMED = "confirmed"
+    #: the baseline's fingerprint differs (another machine, thread count, ...)
+    MEASURED_ELSEWHERE = "measured-elsewhere"
+    #: the two peaks were read by different methods
+    MEMORY_SOURCES_DIFFER = "memory-sources-differ"
+
+
+OK = Verdict.OK
+REGRESSION = Verdict.REGRESSION
+IMPROVEMENT = Verdict.IMPROVEMENT
+NEW = Verdict.NEW
+INCONCLUSIVE = Verdict.INCONCLUSIVE
+VERDICTS = tuple(Verdict)  # most urgent first
 
 TIME = "inference_time"
 MEMORY = "memory_peak_mb"
@@ -170,11 +213,12 @@ class MetricResult:
     current: float
     change_percent: float
     threshold_percent: float
-    verdict: str
+    verdict: Verdict
     higher_is_better: bool = False
     raw_change_percent: float | None = None
     p_value: float | None = None
     note: str = ""
+    reason: Reason = Reason.NONE
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricResult:
@@ -184,11 +228,12 @@ class MetricResult:
             current=data["current"],
             change_percent=data["change_percent"],
             threshold_percent=data["threshold"],
-            verdict=data["verdict"],
+            verdict=Verdict(data["verdict"]),
             higher_is_better=data["higher_is_better"],
             raw_change_percent=data["raw_change_percent"],
             p_value=data["p_value"],
             note=data["note"],
+            reason=Reason(data.get("reason", "")),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -201,8 +246,9 @@ class MetricResult:
             "threshold": round(self.threshold_percent, 2),
             "higher_is_better": self.higher_is_better,
             "p_value": _round(self.p_value, 6),
-            "verdict": self.verdict,
+            "verdict": str(self.verdict),  # plain strings: xdist sends records as they are
             "note": self.note,
+            "reason": str(self.reason),
         }
 
 
@@ -212,7 +258,7 @@ class Result:
 
     model: str
     device: str
-    verdict: str
+    verdict: Verdict
     message: str
     metrics: tuple[MetricResult, ...] = ()
     test: str | None = None
@@ -238,7 +284,7 @@ class Result:
         return cls(
             data["model"],
             data["device"],
-            data["verdict"],
+            Verdict(data["verdict"]),
             data["message"],
             metrics,
             data["test"],
@@ -249,7 +295,7 @@ class Result:
         return {
             "model": self.model,
             "device": self.device,
-            "verdict": self.verdict,
+            "verdict": str(self.verdict),
             "message": self.message,
             "test": self.test,
             "updated": self.updated,
@@ -275,17 +321,24 @@ def time_center(stats: Mapping[str, Any]) -> float:
     return float(stats.get("inference_time_median") or stats["inference_time_mean"])
 
 
+#: what each way of judging time is called in a note
+JUDGED_ON = {
+    Reason.NORMALISED: "judged on normalised samples",
+    Reason.RAW: "judged on raw samples (one side has no reference runs)",
+    Reason.THRESHOLD_ONLY: "threshold only: the baseline has no samples",
+}
+
+
 def time_samples(
     base: Mapping[str, Any], current: Mapping[str, Any]
-) -> tuple[list[float], list[float], str]:
+) -> tuple[list[float], list[float], Reason]:
     """The two sides' samples to judge, and what they are (see ``compare_time``)."""
     base_norm, cur_norm = normalised_of(base), normalised_of(current)
     if base_norm and cur_norm and base.get("clock") == current.get("clock"):
-        return base_norm, cur_norm, "judged on normalised samples"
+        return base_norm, cur_norm, Reason.NORMALISED
     if base.get("samples") and current.get("samples"):
-        raw = "judged on raw samples (one side has no reference runs)"
-        return list(base["samples"]), list(current["samples"]), raw
-    return [], [], "threshold only: the baseline has no samples"
+        return list(base["samples"]), list(current["samples"]), Reason.RAW
+    return [], [], Reason.THRESHOLD_ONLY
 
 
 def time_ratio(base: Mapping[str, Any], current: Mapping[str, Any]) -> float:
@@ -330,7 +383,8 @@ def compare_time(
 ) -> MetricResult:
     """The time verdict of one measurement (see the module doc, points 1-3)."""
     base_raw, cur_raw = time_center(base), time_center(current)
-    a, b, note = time_samples(base, current)
+    a, b, reason = time_samples(base, current)
+    note = JUDGED_ON[reason]
     shift = drift.ratio if drift.applies else 1.0
     run_noise = drift.spread if drift.applies else 0.0
     if a and b:
@@ -357,6 +411,7 @@ def compare_time(
             verdict = REGRESSION if slower else IMPROVEMENT
         if verdict == REGRESSION and rule.clock_must_agree and unreferenced <= 1 + rule.tolerance:
             verdict = INCONCLUSIVE
+            reason = Reason.CLOCK_DISAGREES
             note = (
                 f"slower only relative to the reference ({unreferenced - 1:+.0%} by the clock "
                 "alone): the reference ran unusually in one of the measurements"
@@ -367,6 +422,7 @@ def compare_time(
             why = f"within the noise (±{band:.0%})" if not beyond_noise else ""
             why = why or f"not significant (p={p_value:.3g})"
             note = f"slower, but {why}: too noisy to tell (rerun it, or run modelgate ab)"
+            reason = Reason.TOO_NOISY
     return MetricResult(
         metric=TIME,
         baseline=base_raw,
@@ -377,6 +433,7 @@ def compare_time(
         raw_change_percent=(cur_raw / base_raw - 1) * 100,
         p_value=p_value,
         note=note,
+        reason=reason,
     )
 
 
@@ -385,9 +442,10 @@ def least_slow(results: Sequence[MetricResult]) -> MetricResult:
     best = min(results, key=lambda m: m.change_percent)
     if len(results) > 1 and results[0].verdict == REGRESSION and best.verdict != REGRESSION:
         note = f"not confirmed when measured again ({best.change_percent:+.1f}%)"
-        return dataclasses.replace(best, note=note)
+        return dataclasses.replace(best, note=note, reason=Reason.NOT_CONFIRMED)
     if len(results) > 1 and best.verdict == REGRESSION:
-        return dataclasses.replace(best, note=f"confirmed by {len(results) - 1} re-measurement(s)")
+        note = f"confirmed by {len(results) - 1} re-measurement(s)"
+        return dataclasses.replace(best, note=note, reason=Reason.CONFIRMED)
     return best
 
 
@@ -488,7 +546,7 @@ def compare(
         sources = (baseline.get("memory_source"), current.get("memory_source"))
         if None not in sources and sources[0] != sources[1]:
             why = f"memory measured differently: {sources[0]} vs {sources[1]}"
-            memory = _inconclusive(memory, why)
+            memory = _inconclusive(memory, why, Reason.MEMORY_SOURCES_DIFFER)
         metrics.append(memory)
     base_extra = baseline.get("metrics", {})
     for name, value in sorted(current.get("metrics", {}).items()):
@@ -503,16 +561,16 @@ def compare(
             "measured elsewhere (" + "; ".join(differences) + "): re-record with "
             "--update-baselines, or compare two revisions here with modelgate ab --base REV"
         )
-        metrics = [_inconclusive(m, why) for m in metrics]
+        metrics = [_inconclusive(m, why, Reason.MEASURED_ELSEWHERE) for m in metrics]
     verdict = overall([m.verdict for m in metrics])
     return Result(model, device, verdict, _message(label, verdict, metrics), tuple(metrics), test)
 
 
-def _inconclusive(result: MetricResult, note: str) -> MetricResult:
-    return dataclasses.replace(result, verdict=INCONCLUSIVE, note=note)
+def _inconclusive(result: MetricResult, note: str, reason: Reason) -> MetricResult:
+    return dataclasses.replace(result, verdict=INCONCLUSIVE, note=note, reason=reason)
 
 
-def overall(verdicts: Sequence[str]) -> str:
+def overall(verdicts: Sequence[str]) -> Verdict:
     """The most urgent of ``verdicts`` (regression first); ``ok`` when there are none."""
     for verdict in VERDICTS:
         if verdict in verdicts:
