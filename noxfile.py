@@ -64,11 +64,12 @@ def framework(session: nox.Session) -> None:
 
 @nox.session(tags=["fast"])
 def lint(session: nox.Session) -> None:
-    """Check style and types: ruff check, ruff format --check, mypy strict on src."""
-    session.install("-e", ".", "ruff", "mypy")
+    """Check style, types and layout: ruff check, ruff format --check, mypy, lint-imports."""
+    session.install("-e", ".", "ruff", "mypy", "import-linter")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", *session.posargs)
+    session.run("lint-imports")
 
 
 @nox.session(tags=["models"])

@@ -15,6 +15,7 @@ from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
     DEFAULT_MODEL_TEST_TIMEOUT,
     DEFAULT_TOLERANCE,
+    SELECT_ENV,
     SettingError,
     Settings,
     output_problem,
@@ -26,9 +27,6 @@ DEVICE_REASONS_KEY = pytest.StashKey[dict[str, "str | None"]]()
 GATE_KEY = pytest.StashKey["Gate"]()
 FIXTURES = (model_benchmark, config_fixture)  # fixtures of the plugin, found in this module
 WORKEROUTPUT_GATED = "modelgate_gated"
-#: a file of test ids, one per line: the run keeps only those (how ``modelgate ab`` measures
-#: again the few models whose verdict needs confirming)
-SELECT_ENV = "MODELGATE_SELECT"
 MODEL_SOURCES = ("tiny", "pretrained")
 
 MARKERS = {

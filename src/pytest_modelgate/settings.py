@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # the command line reads the defaults here without importing 
 DEFAULT_TOLERANCE = 0.20
 MAX_TOLERANCE = 10.0
 DEFAULT_BASELINES_DIR = "baselines"
+#: a file of test ids, one per line: a run keeps only those (how ``modelgate ab`` measures
+#: again the few models whose verdict needs confirming)
+SELECT_ENV = "MODELGATE_SELECT"
 #: seconds a model test may take before it fails as hung (ini ``model_test_timeout``; 0: none)
 DEFAULT_MODEL_TEST_TIMEOUT = 900.0
 

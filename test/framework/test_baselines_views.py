@@ -17,8 +17,7 @@ import pytest
 
 from pytest_modelgate.baselines import compare, html, report, schema
 from pytest_modelgate.baselines import store as baselines
-from pytest_modelgate.baselines.commands import diff_stores
-from pytest_modelgate.baselines.judge import judge_run, records_of
+from pytest_modelgate.baselines.judge import diff_stores, judge_run, records_of
 from pytest_modelgate.cli import main
 
 MACHINE = "Test CPU"

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from pytest_modelgate import __version__
-from pytest_modelgate.cli import main
+from pytest_modelgate.cli import build_parser, main
 from pytest_modelgate.models import status
+from pytest_modelgate.settings import DEFAULT_BASELINES_DIR, DEFAULT_TOLERANCE
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,3 +143,85 @@ def test_closed_pipe_is_not_an_error() -> None:
         subprocess.run([sys.executable, "-c", reader], stdin=writer.stdout, check=True)
         writer.stdout.close()
         assert writer.wait(timeout=60) == 0
+
+
+def test_building_the_parser_imports_no_pytest() -> None:
+    """``modelgate --help`` stays quick: what needs pytest (the plugin, the A/B runner, the
+    model suite) is imported by the command that runs, never while the parser is built."""
+    script = (
+        "import sys, pytest_modelgate.cli as c; c.build_parser(); print('pytest' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["ab"], ["baselines"], ["catalog"], ["convert"], ["report"]]
+)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: {' '.join(['modelgate', *command])}")
+
+
+def test_runs_as_a_module() -> None:
+    """``python -m pytest_modelgate.cli`` is ``modelgate`` (bench/ab_scenario.py runs it so)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_modelgate.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, f"modelgate {__version__}")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["baselines", "diff", "a", "b", "--tolerance", "abc"],
+        ["ab", "--base", "HEAD", "--tolerance", "0"],
+    ],
+)
+def test_a_bad_tolerance_is_a_usage_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every ``--tolerance`` is read by the plugin's rule, and refused before anything runs."""
+    assert exit_status(argv) == 2
+    command = " ".join(argv[: 2 if argv[0] == "baselines" else 1])
+    assert capsys.readouterr().err.startswith(
+        f"modelgate {command}: --tolerance: expected a finite number in (0, 10], got"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["convert", "--jobs", "0"], "--jobs must be at least 1, got '0'"),
+        (["convert", "--limit", "two"], "--limit must be a whole number, got 'two'"),
+        (["ab", "--base", "HEAD", "--confirm", "-1"], "--confirm must be at least 0, got '-1'"),
+    ],
+)
+def test_a_bad_count_names_its_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert exit_status(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_store_options_default_to_the_plugins_store() -> None:
+    """``--baselines-dir`` of every command, and ``merge --into``, default to the store the
+    plugin reads unless told otherwise (``settings.DEFAULT_BASELINES_DIR``)."""
+    parser = build_parser()
+    for argv in (
+        ["baselines", "show"],
+        ["baselines", "import", "seed.json"],
+        ["baselines", "prune"],
+        ["baselines", "validate"],
+        ["report", "--html", "out.html"],
+    ):
+        assert parser.parse_args(argv).baselines_dir == DEFAULT_BASELINES_DIR
+    assert parser.parse_args(["baselines", "merge", "a"]).into == DEFAULT_BASELINES_DIR
+    assert parser.parse_args(["baselines", "diff", "a", "b"]).tolerance == DEFAULT_TOLERANCE

@@ -22,7 +22,7 @@ from pathlib import Path
 from pytest_modelgate import hardware
 from pytest_modelgate.ab import duet
 from pytest_modelgate.ab.sides import Side
-from pytest_modelgate.plugin import SELECT_ENV
+from pytest_modelgate.settings import SELECT_ENV
 
 POLL_S = 0.2
 

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_modelgate.baselines import compare, judge, store, worker
 from pytest_modelgate.baselines.measure import REAL_CLOCK, Stats, measure
-from pytest_modelgate.settings import Settings
+from pytest_modelgate.settings import DEFAULT_TOLERANCE, Settings
 
 STANDALONE_DIR = Path("baselines")
 
@@ -77,7 +77,7 @@ class PerformanceTestUtils:
         model_name: str,
         timing_stats: Mapping[str, Any],
         device: str = "cpu",
-        tolerance: float = 0.2,
+        tolerance: float = DEFAULT_TOLERANCE,
         update_baseline: bool = False,
     ) -> dict[str, Any]:
         """Compare ``timing_stats`` with the baseline of ``model_name`` on ``device``.

@@ -5,6 +5,10 @@ it is judged by); once every test has run, ``judge_run`` gives each record its f
 with the run's common shift over time taken out and its later rounds (the measurements of a
 suspect made again) taken into account. A test run, ``modelgate baselines diff``, the HTML
 page of a store and ``modelgate ab`` all judge through ``judge_run``.
+
+Two stores are judged here too: ``diff_stores`` (one store's entries as a run against another's,
+for ``modelgate baselines diff``) and ``store_document`` (each latest measurement of a store
+against the one before it, for ``modelgate report`` without a run report).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pytest_modelgate import hardware
-from pytest_modelgate.baselines import compare, store
+from pytest_modelgate.baselines import compare, report, store
 from pytest_modelgate.baselines.measure import check_stats
 
 #: a model's baseline on a device, and the problem of a file that could not be read on the way
@@ -186,3 +191,99 @@ def warn_regressions(
                 continue
             path, line = locations.get(str(result.test), (result.test or result.model, 0))
             warnings.warn_explicit(PerformanceRegressionWarning(result.message), None, path, line)
+
+
+# -- two stores ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Diff:
+    """Store B judged against store A: the verdicts, the common shift per device, the models
+    only A holds, and the problems of files that could not be read."""
+
+    results: list[compare.Result]
+    drifts: dict[str, compare.Drift]
+    removed: list[tuple[str, str]]
+    problems: list[str]
+
+
+def diff_stores(base: Path, head: Path, rule: compare.Rule, pattern: str | None = None) -> Diff:
+    """Judge ``head``'s entries as a run against ``base``'s, with a test run's rule."""
+    old, old_problems = store.read_store(base)
+    new, new_problems = store.read_store(head)
+    bad_base = {Path(p.split(":", 1)[0]).stem: p for p in old_problems if ".json:" in p}
+    new = {
+        d: {m: e for m, e in models.items() if store.matches(m, pattern)}
+        for d, models in new.items()
+    }
+
+    def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
+        if device in bad_base:
+            return None, bad_base[device]
+        return old.get(device, {}).get(model), None
+
+    results, drifts = judge_run(records_of(new, rule), lookup, {})
+    removed = sorted(
+        (model, device)
+        for device, models in old.items()
+        for model in models
+        if model not in new.get(device, {}) and store.matches(model, pattern)
+    )
+    return Diff(results, drifts, removed, old_problems + new_problems)
+
+
+def diff_document(diff: Diff, base: Path, head: Path) -> dict[str, Any]:
+    """The JSON report of a diff: a run report's shape, with the two sides named."""
+    return report.document(
+        diff.results,
+        drift={d: v.as_dict() for d, v in sorted(diff.drifts.items())},
+        errors=diff.problems,
+        removed=[{"model": m, "device": d} for m, d in diff.removed],
+        sides={
+            "base": {"label": str(base), "store": str(base)},
+            "head": {"label": str(head), "store": str(head)},
+        },
+    )
+
+
+def previous_point(entry: Mapping[str, Any]) -> store.Entry | None:
+    """The measurement before ``entry`` on its machine, as a baseline entry (None: none)."""
+    history = store.history_of(entry)
+    machine = history[-1].get("machine")
+    earlier = [p for p in history[:-1] if p.get("machine") == machine]
+    if not earlier:
+        return None
+    point = earlier[-1]
+    baseline: store.Entry = {
+        "device": entry["device"],
+        "timestamp": point["timestamp"],
+        "inference_time_mean": point["median"],
+        "inference_time_median": point["median"],
+        "fingerprint": entry.get("fingerprint"),
+    }
+    if "memory_peak_mb" in point:
+        baseline["memory_peak_mb"] = point["memory_peak_mb"]
+    return baseline
+
+
+def store_document(
+    found: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule
+) -> dict[str, Any]:
+    """The report of a store alone: each latest measurement against the previous one."""
+
+    def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
+        return previous_point(found[device][model]), None
+
+    # the previous point has no memory_base_mb: judge the peak on both sides
+    entries = {
+        d: {m: {k: v for k, v in e.items() if k != "memory_base_mb"} for m, e in models.items()}
+        for d, models in found.items()
+    }
+    results, drifts = judge_run(records_of(entries, rule), lookup, {})
+    results = [
+        dataclasses.replace(r, message=f"{r.model} ({r.device}): new: one measurement so far")
+        if r.verdict == compare.NEW
+        else r
+        for r in results
+    ]
+    return report.document(results, drift={d: v.as_dict() for d, v in sorted(drifts.items())})

@@ -141,6 +141,19 @@ def document(results: Sequence[Result], **extra: Any) -> dict[str, Any]:
     }
 
 
+def combine(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One report of several (the shards of a run): their results, counts recounted."""
+    if len(documents) == 1:
+        return dict(documents[0])
+    results = [Result.from_dict(r) for d in documents for r in d.get("results", ())]
+    drift: dict[str, Any] = {}
+    for number, d in enumerate(documents, 1):
+        for device, shift in d.get("drift", {}).items():
+            drift[f"{device}, report {number}"] = shift
+    errors = [e for d in documents for e in d.get("errors", ())]
+    return document(results, drift=drift, errors=errors)
+
+
 @cache
 def _validator() -> Any:
     jsonschema = importlib.import_module("jsonschema")  # only readers of reports need it

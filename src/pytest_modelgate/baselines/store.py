@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fnmatch
 import hashlib
 import json
 import os
@@ -519,3 +520,116 @@ class Reader:
         """The folder ``--update-baselines`` writes this machine's ``device`` baselines to."""
         main, _ = self.entries(file_for(self.folder, device))
         return machines.home(self.folder, main, self.machine)
+
+
+# -- several stores, and what to prune -------------------------------------------------------------
+
+
+def matches(name: str, pattern: str | None) -> bool:
+    """``-k``: a glob when ``pattern`` has one of ``*?[``, else a case-insensitive substring."""
+    if not pattern:
+        return True
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+    return pattern.lower() in name.lower()
+
+
+def newest(entries: Iterable[Entry]) -> Entry:
+    """Of several measurements of one model, the one taken last (ISO timestamps sort)."""
+    return max(entries, key=lambda entry: str(entry.get("timestamp", "")))
+
+
+def gather(stores: Iterable[Path]) -> tuple[dict[str, dict[str, Entry]], list[str]]:
+    """Entries per device family from the ``*.json`` files of several stores, the newest
+    measurement of a model winning (with the union of every store's history of it), and the
+    problems of the files that could not be read."""
+    found: dict[str, dict[str, list[Entry]]] = {}
+    problems: list[str] = []
+    for folder in stores:
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        if not files:
+            problems.append(f"{folder}: no baseline files (*.json) found")
+        for path in files:
+            try:
+                entries = load(path)
+            except BaselineFileError as error:
+                problems.append(str(error))
+                continue
+            for model, entry in entries.items():
+                found.setdefault(path.stem, {}).setdefault(model, []).append(entry)
+    merged = {
+        device: {
+            model: {**newest(measured), "history": merge_history(*measured)}
+            for model, measured in models.items()
+        }
+        for device, models in found.items()
+    }
+    return merged, problems
+
+
+def catalog_pairs() -> set[str]:
+    """The pairs of the model suite whose benchmark runs: the catalog, less the pairs whose
+    benchmark is an expected failure (they never record a baseline)."""
+    from pytest_modelgate.models import catalog, status
+
+    expected = status.load_expected_failures()
+    return {
+        pair.id
+        for pair in catalog.load_registry().pairs
+        if not (pair.id in expected and "benchmark" in expected[pair.id].checks)
+    }
+
+
+def reported(paths: Iterable[Path]) -> set[tuple[str, str]]:
+    """(model, device family) of every result of JSON reports; raises ValueError naming a
+    report that cannot be read."""
+    seen: set[tuple[str, str]] = set()
+    for path in paths:
+        try:
+            results = json.loads(path.read_text("utf-8"))["results"]
+            seen |= {(r["model"], device_family(r["device"])) for r in results}
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}: not a readable baseline report ({error})") from None
+    return seen
+
+
+def stale(
+    found: Mapping[str, Mapping[str, Entry]],
+    keep: Callable[[str, str], bool],
+    pattern: str | None,
+) -> dict[str, list[str]]:
+    """Per device, the models ``keep`` refuses (among those ``pattern`` selects)."""
+    gone = {
+        device: sorted(m for m in entries if matches(m, pattern) and not keep(m, device))
+        for device, entries in sorted(found.items())
+    }
+    return {device: models for device, models in gone.items() if models}
+
+
+def file_problems(path: Path) -> list[str]:
+    """Every problem of one baseline file: unreadable, not JSON, schema errors (all of them),
+    a device that is not its file's, a history longer than kept."""
+    try:
+        data = path.read_bytes()
+        parse(data, path)
+    except OSError as error:
+        return [f"cannot be read: {error.strerror or error}"]
+    except BaselineFileError as error:
+        if "schema at" not in error.problem:
+            return [error.problem]
+    document = json.loads(data)
+    found = schema.problems(document)
+    if found or not isinstance(document, dict):
+        return found
+    if document["device"] != path.stem:
+        found.append(f"device {document['device']!r} in a file named {path.name}")
+    for model, entry in sorted(document["entries"].items()):
+        if device_family(entry["device"]) != document["device"]:
+            found.append(f"entries/{model}: device {entry['device']!r} in {path.name}")
+        history = entry.get("history")
+        if history is not None and history != merge_history(entry):
+            found.append(
+                f"entries/{model}/history: not the merged, ordered history "
+                f"(at most {HISTORY_PER_MACHINE} points per machine, its own point last)"
+            )
+    return found

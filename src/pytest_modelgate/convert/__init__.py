@@ -2,7 +2,8 @@
 
 ``scan`` reads the facts of a legacy file without running it, ``extract`` weighs them against
 the transformers registry, ``generate`` writes the module text, ``files`` finds inputs and
-writes outputs safely, ``cli`` is the subcommand. Nothing here imports torch or transformers.
+writes outputs safely; the subcommand is ``pytest_modelgate.cli.convert``. Nothing here imports
+torch or transformers.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pytest_modelgate import paths
+from pytest_modelgate.cli import options
 from pytest_modelgate.convert import files
 from pytest_modelgate.convert.extract import (
     READ_LIMIT,
@@ -57,16 +58,6 @@ class Outcome:
     result: Result
 
 
-def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not 1 or more")
-    return number
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "convert",
@@ -95,7 +86,10 @@ def register(subparsers: Any) -> None:
         help="File name pattern of legacy scripts (default: test_hf_*.py)",
     )
     parser.add_argument(
-        "--limit", type=positive_int, metavar="N", help="Convert only the first N files found"
+        "--limit",
+        action=options.WholeNumber,
+        metavar="N",
+        help="Convert only the first N files found",
     )
     parser.add_argument(
         "--overwrite", action="store_true", help="Replace outputs that exist (default: keep them)"
@@ -108,7 +102,11 @@ def register(subparsers: Any) -> None:
         help="Write nothing; exit 1 when an output is missing or stale (for CI)",
     )
     parser.add_argument(
-        "--jobs", type=positive_int, default=1, metavar="N", help="Worker processes (default: 1)"
+        "--jobs",
+        action=options.WholeNumber,
+        default=1,
+        metavar="N",
+        help="Worker processes (default: 1)",
     )
     parser.add_argument(
         "--report",

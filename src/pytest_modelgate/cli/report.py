@@ -4,14 +4,13 @@ From JSON reports (``--baseline-report``, one per shard: their results are put t
 A/B report with ``sides``, as ``modelgate baselines diff --json`` writes), with the histories of
 the store (``--baselines-dir``; an A/B report's sides name their own stores). Without a report,
 from the store alone: each model's latest measurement judged against the one before it on the
-same machine, with a test run's rule (``judge.judge_run``; history points keep no samples, so
-only the tolerance and the common shift apply).
+same machine, with a test run's rule (``judge.store_document``; history points keep no samples,
+so only the tolerance and the common shift apply).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -20,62 +19,7 @@ from typing import Any
 
 from pytest_modelgate import paths
 from pytest_modelgate.baselines import compare, html, judge, report, store
-
-
-def combine(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """One report of several (the shards of a run): their results, counts recounted."""
-    if len(documents) == 1:
-        return dict(documents[0])
-    results = [compare.Result.from_dict(r) for d in documents for r in d.get("results", ())]
-    drift: dict[str, Any] = {}
-    for number, d in enumerate(documents, 1):
-        for device, shift in d.get("drift", {}).items():
-            drift[f"{device}, report {number}"] = shift
-    errors = [e for d in documents for e in d.get("errors", ())]
-    return report.document(results, drift=drift, errors=errors)
-
-
-def previous_point(entry: Mapping[str, Any]) -> store.Entry | None:
-    """The measurement before ``entry`` on its machine, as a baseline entry (None: none)."""
-    history = store.history_of(entry)
-    machine = history[-1].get("machine")
-    earlier = [p for p in history[:-1] if p.get("machine") == machine]
-    if not earlier:
-        return None
-    point = earlier[-1]
-    baseline: store.Entry = {
-        "device": entry["device"],
-        "timestamp": point["timestamp"],
-        "inference_time_mean": point["median"],
-        "inference_time_median": point["median"],
-        "fingerprint": entry.get("fingerprint"),
-    }
-    if "memory_peak_mb" in point:
-        baseline["memory_peak_mb"] = point["memory_peak_mb"]
-    return baseline
-
-
-def store_document(
-    found: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule
-) -> dict[str, Any]:
-    """The report of a store alone: each latest measurement against the previous one."""
-
-    def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
-        return previous_point(found[device][model]), None
-
-    # the previous point has no memory_base_mb: judge the peak on both sides
-    entries = {
-        d: {m: {k: v for k, v in e.items() if k != "memory_base_mb"} for m, e in models.items()}
-        for d, models in found.items()
-    }
-    results, drifts = judge.judge_run(judge.records_of(entries, rule), lookup, {})
-    results = [
-        dataclasses.replace(r, message=f"{r.model} ({r.device}): new: one measurement so far")
-        if r.verdict == compare.NEW
-        else r
-        for r in results
-    ]
-    return report.document(results, drift={d: v.as_dict() for d, v in sorted(drifts.items())})
+from pytest_modelgate.cli import options
 
 
 def read_reports(names: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -108,7 +52,7 @@ def run_report(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"modelgate report: {problem}", file=sys.stderr)
             return 1
-        document = combine(documents)
+        document = report.combine(documents)
         histories, trouble = html.histories_for(document, folder)
         problems += trouble
         sources = list(args.reports)
@@ -118,7 +62,7 @@ def run_report(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"modelgate report: {problem}", file=sys.stderr)
             return 1
-        document = store_document(found, compare.Rule())
+        document = judge.store_document(found, compare.Rule())
         histories = {"baseline": html.histories_of(found)}
         sources = [f"the store {folder}"]
     size = html.write_page(Path(args.html), document, histories, sources)
@@ -148,10 +92,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("reports", nargs="*", metavar="RUN.json", help="JSON reports")
     parser.add_argument("--html", required=True, metavar="OUT.html", help="the page to write")
-    parser.add_argument(
-        "--baselines-dir",
-        default="baselines",
-        metavar="PATH",
-        help="the store whose histories are drawn (default: baselines)",
-    )
+    options.add_baselines_dir(parser, "the store whose histories are drawn")
     parser.set_defaults(func=run_report)

@@ -26,13 +26,16 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_modelgate import hardware
 from pytest_modelgate.ab import judge, sides
-from pytest_modelgate.ab.run import SideRun, run_pass, summary_line
 from pytest_modelgate.baselines import compare, report
 from pytest_modelgate.baselines.store import read_store
+from pytest_modelgate.cli import options
+
+if TYPE_CHECKING:  # the runner imports the plugin, and so pytest: loaded when a run starts
+    from pytest_modelgate.ab.run import SideRun
 
 DEFAULT_CONFIRM = 2
 
@@ -125,6 +128,8 @@ def measure(
     both: Sequence[sides.Side], args: argparse.Namespace, pytest_args: list[str], scratch: Path
 ) -> tuple[Outcome, dict[str, SideRun]]:
     """The first pass over every test, then the passes that confirm, each judged."""
+    from pytest_modelgate.ab.run import run_pass
+
     rule = compare.Rule(tolerance=args.tolerance)
     durations = Path(".test_durations").resolve()
     runs = run_pass(both, 1, pytest_args, scratch, jobs=args.jobs, durations=_kept(durations))
@@ -211,6 +216,8 @@ def _side_doc(side: sides.Side, folder: Path) -> dict[str, Any]:
 
 
 def _print_pass(runs: dict[str, SideRun], number: int) -> None:
+    from pytest_modelgate.ab.run import summary_line
+
     for run in runs.values():
         tails = "; ".join(summary_line(log) for log in run.logs)
         print(f"modelgate ab: pass {number}, {run.side.name}: {tails}", flush=True)
@@ -227,25 +234,6 @@ def _write_report(path: Path | None, document: dict[str, Any], problems: list[st
             html.write_beside(path, document, path.parent)
         except OSError as error:
             problems.append(f"HTML report not written: {error}")
-
-
-def _tolerance(text: str) -> float:
-    from pytest_modelgate.settings import SettingError, parse_tolerance
-
-    try:
-        return parse_tolerance(text, "--tolerance")
-    except SettingError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -274,19 +262,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--head-deps", metavar="REQS", help="pip requirements for the head side's environment"
     )
     parser.add_argument("--report", type=Path, metavar="PATH", help="write the JSON report here")
-    parser.add_argument(
-        "--tolerance", type=_tolerance, default=0.20, help="relative slowdown tolerated (0.20)"
-    )
+    options.add_tolerance(parser)
     parser.add_argument(
         "--confirm",
-        type=_count,
+        action=options.WholeNumber,
+        minimum=0,
         default=DEFAULT_CONFIRM,
         metavar="N",
         help=f"passes that measure regressions and improvements again ({DEFAULT_CONFIRM})",
     )
     parser.add_argument(
         "--jobs",
-        type=_count,
+        action=options.WholeNumber,
         default=default_jobs(),
         metavar="N",
         help="pairs of runs at once, the tests split among them (default: CPUs / 2)",
@@ -300,9 +287,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _checked(args: argparse.Namespace) -> int:
     if args.base is None and args.base_deps is None:
         print("modelgate ab: give --base REV, --base-deps REQS, or both", file=sys.stderr)
-        return 2
-    if args.jobs < 1:
-        print("modelgate ab: --jobs must be at least 1", file=sys.stderr)
         return 2
     if args.jobs > 1 and importlib.util.find_spec("pytest_split") is None:
         print(

@@ -1,4 +1,10 @@
-"""The ``modelgate`` command line: one small module per subcommand registers itself here."""
+"""The ``modelgate`` command line: one small module per subcommand registers itself here.
+
+Each subcommand module (``ab``, ``baselines``, ``catalog``, ``convert``, ``report``) parses its
+own arguments and calls the library; ``options`` holds the options they share. Nothing in the
+library imports this package. Building the parser imports no pytest (``modelgate --help`` stays
+quick): what needs pytest is imported by the command that runs it.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_modelgate import __version__
-from pytest_modelgate.ab import cli as ab_cli
-from pytest_modelgate.baselines import cli as baselines_cli
-from pytest_modelgate.baselines import report_cli
-from pytest_modelgate.convert import cli as convert_cli
-from pytest_modelgate.models import catalog_cli
+from pytest_modelgate.cli import ab, baselines, catalog, convert, report
 
 # One rule for every command, shown by ``modelgate --help``.
 EXIT_STATUS = """\
@@ -39,11 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Subcommands register here: each module's ``register(subparsers)`` sets ``func``.
-    ab_cli.register(subparsers)
-    baselines_cli.register(subparsers)
-    catalog_cli.register(subparsers)
-    convert_cli.register(subparsers)
-    report_cli.register(subparsers)
+    ab.register(subparsers)
+    baselines.register(subparsers)
+    catalog.register(subparsers)
+    convert.register(subparsers)
+    report.register(subparsers)
     return parser
 
 
@@ -70,7 +72,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return result
-
-
-if __name__ == "__main__":
-    sys.exit(main())

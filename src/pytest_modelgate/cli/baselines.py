@@ -1,37 +1,94 @@
-"""``modelgate baselines show``, ``diff``, ``prune`` and ``validate``: looking into stores.
+"""``modelgate baselines``: import, merge, show, diff, prune and validate a baseline store.
 
-``show`` lists a store's entries (median and spread, memory, when, where); ``diff A B`` judges
-store B's entries as a run against store A's as baselines, with the rule a test run uses
-(``judge.judge_run``: the common shift of comparable models first, then each model within
-it); ``prune`` removes the entries of pairs that no longer run, listing them first; ``validate``
-names every problem of every file of a store.
+``import FILE`` brings the single-file baselines of the upstream gating guide into the store
+(``baselines.legacy`` converts them); ``merge STORE... --into PATH`` puts the stores of several
+shards or machines together, the newest measurement of a model winning. ``show`` lists a
+store's entries (median and spread, memory, when, where); ``diff A B`` judges store B's entries
+as a run against store A's as baselines, with the rule a test run uses (``judge.diff_stores``:
+the common shift of comparable models first, then each model within it); ``prune`` removes
+the entries of pairs that no longer run, listing them first; ``validate`` names every problem
+of every file of a store.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import fnmatch
 import json
+import math
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate.baselines import compare, judge, machines, report, schema, store
-from pytest_modelgate.settings import SettingError, parse_tolerance
+from pytest_modelgate.baselines import compare, judge, legacy, machines, report, store
+from pytest_modelgate.cli import options
+from pytest_modelgate.settings import DEFAULT_BASELINES_DIR
+
+# -- import and merge ------------------------------------------------------------------------------
+
+
+def run_import(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    folder = Path(args.baselines_dir)
+    try:
+        document = json.loads(source.read_text("utf-8"), parse_constant=lambda c: math.nan)
+        converted = legacy.convert(document)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        print(f"modelgate baselines import: {source}: {error}", file=sys.stderr)
+        return 1
+    skipped = list(converted.skipped)
+    status = 0
+    for device, entries in sorted(converted.entries.items()):
+        try:
+            existing = store.load(store.file_for(folder, device))
+            take = {m: e for m, e in entries.items() if args.replace or m not in existing}
+            for model in sorted(set(entries) - set(take)):
+                skipped.append(
+                    (f"{model}_{device}", "already in the store (--replace to overwrite)")
+                )
+            result = store.save(folder, device, take) if take else None
+        except store.BaselineFileError as error:
+            print(f"modelgate baselines import: {error}", file=sys.stderr)
+            status = 1
+            continue
+        if result is not None:
+            names = ", ".join(sorted(take))
+            print(f"took {len(take)} into {result.path}: {names}")
+    for key, reason in skipped:
+        print(f"skipped {key}: {reason}")
+    if not converted.entries:
+        print(
+            f"modelgate baselines import: {source}: no usable entry, nothing imported",
+            file=sys.stderr,
+        )
+        return 1
+    return status
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    target = Path(args.into)
+    merged, problems = store.gather(Path(folder) for folder in args.stores)
+    for problem in problems:
+        print(f"modelgate baselines merge: {problem}", file=sys.stderr)
+    status = 1 if problems else 0
+    for device, entries in sorted(merged.items()):
+        try:
+            result = store.save(target, device, entries)
+        except store.BaselineFileError as error:
+            print(f"modelgate baselines merge: {error}", file=sys.stderr)
+            status = 1
+            continue
+        print(
+            f"{result.path}: {len(result.added)} added, {len(result.replaced)} replaced"
+            + ("" if result.written else " (unchanged)")
+        )
+    return status
+
+
+# -- show ------------------------------------------------------------------------------------------
 
 SHOW_COLUMNS = ("model", "device", "median_ms", "spread_percent", "memory_mb", "when", "machine")
 SHOW_HEADER = ("model", "device", "median", "spread", "memory", "when", "machine")
-
-
-def matches(name: str, pattern: str | None) -> bool:
-    """``-k``: a glob when ``pattern`` has one of ``*?[``, else a case-insensitive substring."""
-    if not pattern:
-        return True
-    if any(c in pattern for c in "*?["):
-        return fnmatch.fnmatchcase(name.lower(), pattern.lower())
-    return pattern.lower() in name.lower()
 
 
 def show_row(model: str, device: str, entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,7 +130,7 @@ def run_show(args: argparse.Namespace) -> int:
         show_row(model, device, entry)
         for device, entries in found.items()
         for model, entry in entries.items()
-        if matches(model, args.k)
+        if store.matches(model, args.k)
     ]
     rows.sort(key=lambda row: (row["model"], row["device"]))
     rows.sort(key=_sort_key(args.sort), reverse=args.sort in ("median_ms", "spread_percent"))
@@ -92,63 +149,11 @@ def run_show(args: argparse.Namespace) -> int:
 # -- diff ------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Diff:
-    """Store B judged against store A: the verdicts, the common shift per device, the models
-    only A holds, and the problems of files that could not be read."""
-
-    results: list[compare.Result]
-    drifts: dict[str, compare.Drift]
-    removed: list[tuple[str, str]]
-    problems: list[str]
-
-
-def diff_stores(base: Path, head: Path, rule: compare.Rule, pattern: str | None = None) -> Diff:
-    """Judge ``head``'s entries as a run against ``base``'s, with a test run's rule."""
-    old, old_problems = store.read_store(base)
-    new, new_problems = store.read_store(head)
-    bad_base = {Path(p.split(":", 1)[0]).stem: p for p in old_problems if ".json:" in p}
-    new = {d: {m: e for m, e in models.items() if matches(m, pattern)} for d, models in new.items()}
-
-    def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
-        if device in bad_base:
-            return None, bad_base[device]
-        return old.get(device, {}).get(model), None
-
-    results, drifts = judge.judge_run(judge.records_of(new, rule), lookup, {})
-    removed = sorted(
-        (model, device)
-        for device, models in old.items()
-        for model in models
-        if model not in new.get(device, {}) and matches(model, pattern)
-    )
-    return Diff(results, drifts, removed, old_problems + new_problems)
-
-
-def diff_document(diff: Diff, base: Path, head: Path) -> dict[str, Any]:
-    """The JSON report of a diff: a run report's shape, with the two sides named."""
-    return report.document(
-        diff.results,
-        drift={d: v.as_dict() for d, v in sorted(diff.drifts.items())},
-        errors=diff.problems,
-        removed=[{"model": m, "device": d} for m, d in diff.removed],
-        sides={
-            "base": {"label": str(base), "store": str(base)},
-            "head": {"label": str(head), "store": str(head)},
-        },
-    )
-
-
 def run_diff(args: argparse.Namespace) -> int:
-    try:
-        tolerance = parse_tolerance(str(args.tolerance), "--tolerance")
-    except SettingError as error:
-        print(f"modelgate baselines diff: {error}", file=sys.stderr)
-        return 2
     base, head = Path(args.base), Path(args.head)
-    diff = diff_stores(base, head, compare.Rule(tolerance=tolerance), args.k)
+    diff = judge.diff_stores(base, head, compare.Rule(tolerance=args.tolerance), args.k)
     if args.json:
-        print(json.dumps(diff_document(diff, base, head), indent=2, sort_keys=True))
+        print(json.dumps(judge.diff_document(diff, base, head), indent=2, sort_keys=True))
     else:
         print(f"{head} against {base}")
         for line in report.terminal_lines(diff.results, diff.drifts, verbose=args.verbose):
@@ -167,57 +172,18 @@ def run_diff(args: argparse.Namespace) -> int:
 # -- prune -----------------------------------------------------------------------------------------
 
 
-def catalog_pairs() -> set[str]:
-    """The pairs of the model suite whose benchmark runs: the catalog, less the pairs whose
-    benchmark is an expected failure (they never record a baseline)."""
-    from pytest_modelgate.models import catalog, status
-
-    expected = status.load_expected_failures()
-    return {
-        pair.id
-        for pair in catalog.load_registry().pairs
-        if not (pair.id in expected and "benchmark" in expected[pair.id].checks)
-    }
-
-
-def reported(paths: Iterable[Path]) -> set[tuple[str, str]]:
-    """(model, device family) of every result of JSON reports; raises ValueError naming a
-    report that cannot be read."""
-    seen: set[tuple[str, str]] = set()
-    for path in paths:
-        try:
-            results = json.loads(path.read_text("utf-8"))["results"]
-            seen |= {(r["model"], store.device_family(r["device"])) for r in results}
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{path}: not a readable baseline report ({error})") from None
-    return seen
-
-
-def stale(
-    found: Mapping[str, Mapping[str, store.Entry]],
-    keep: Callable[[str, str], bool],
-    pattern: str | None,
-) -> dict[str, list[str]]:
-    """Per device, the models ``keep`` refuses (among those ``pattern`` selects)."""
-    gone = {
-        device: sorted(m for m in entries if matches(m, pattern) and not keep(m, device))
-        for device, entries in sorted(found.items())
-    }
-    return {device: models for device, models in gone.items() if models}
-
-
 def run_prune(args: argparse.Namespace) -> int:
     folder = Path(args.baselines_dir)
     try:
         if args.report:
-            seen = reported(Path(p) for p in args.report)
+            seen = store.reported(Path(p) for p in args.report)
             source = "the report(s)"
 
             def keep(model: str, device: str) -> bool:
                 return (model, device) in seen
 
         else:
-            pairs = catalog_pairs()
+            pairs = store.catalog_pairs()
             source = "the catalog"
 
             def keep(model: str, device: str) -> bool:
@@ -227,7 +193,7 @@ def run_prune(args: argparse.Namespace) -> int:
         print(f"modelgate baselines prune: {error}", file=sys.stderr)
         return 1
     found, problems = store.read_store(folder, args.device)
-    gone = stale(found, keep, args.k)
+    gone = store.stale(found, keep, args.k)
     verb = "would remove" if args.dry_run else "removing"
     for device, models in gone.items():
         for model in models:
@@ -255,35 +221,6 @@ def run_prune(args: argparse.Namespace) -> int:
 # -- validate --------------------------------------------------------------------------------------
 
 
-def file_problems(path: Path) -> list[str]:
-    """Every problem of one baseline file: unreadable, not JSON, schema errors (all of them),
-    a device that is not its file's, a history longer than kept."""
-    try:
-        data = path.read_bytes()
-        store.parse(data, path)
-    except OSError as error:
-        return [f"cannot be read: {error.strerror or error}"]
-    except store.BaselineFileError as error:
-        if "schema at" not in error.problem:
-            return [error.problem]
-    document = json.loads(data)
-    problems = schema.problems(document)
-    if problems or not isinstance(document, dict):
-        return problems
-    if document["device"] != path.stem:
-        problems.append(f"device {document['device']!r} in a file named {path.name}")
-    for model, entry in sorted(document["entries"].items()):
-        if store.device_family(entry["device"]) != document["device"]:
-            problems.append(f"entries/{model}: device {entry['device']!r} in {path.name}")
-        history = entry.get("history")
-        if history is not None and history != store.merge_history(entry):
-            problems.append(
-                f"entries/{model}/history: not the merged, ordered history "
-                f"(at most {store.HISTORY_PER_MACHINE} points per machine, its own point last)"
-            )
-    return problems
-
-
 def run_validate(args: argparse.Namespace) -> int:
     folder = Path(args.baselines_dir)
     files = store.store_files(folder, args.device)
@@ -294,7 +231,7 @@ def run_validate(args: argparse.Namespace) -> int:
         return 1
     status = 0
     for path in files:
-        problems = file_problems(path)
+        problems = store.file_problems(path)
         if not problems:
             print(f"{path}: valid")
         for problem in problems:
@@ -307,12 +244,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _store_options(parser: argparse.ArgumentParser, device: bool = True) -> None:
-    parser.add_argument(
-        "--baselines-dir",
-        default="baselines",
-        metavar="PATH",
-        help="the store (default: baselines)",
-    )
+    options.add_baselines_dir(parser)
     if device:
         parser.add_argument("--device", metavar="D", help="only this device's file (cpu, cuda)")
 
@@ -335,8 +267,36 @@ def _command(
     return parser
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``show``, ``diff``, ``prune`` and ``validate`` under ``modelgate baselines``."""
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``baselines`` and its commands (``import``, ``merge``, ``show``, ``diff``, ``prune``,
+    ``validate``) to the ``modelgate`` command line."""
+    parser = subparsers.add_parser("baselines", help="manage performance baselines")
+    commands = parser.add_subparsers(dest="baselines_command", metavar="COMMAND", required=True)
+    importer = commands.add_parser(
+        "import", help="import the gating guide's single-file baselines (MODEL_DEVICE keys)"
+    )
+    importer.add_argument("file", metavar="FILE", help="the single-file baselines (JSON)")
+    options.add_baselines_dir(importer, "the store to import into")
+    importer.add_argument(
+        "--replace", action="store_true", help="overwrite entries already in the store"
+    )
+    importer.set_defaults(func=run_import)
+    merger = commands.add_parser(
+        "merge",
+        help="merge the baselines of several shards or machines into one store",
+        description="Merge baseline stores (folders of per-device files) into --into, under "
+        "its lock, replacing only the models the stores hold; the newest measurement of a "
+        "model wins. An unreadable file is reported and left out; the rest are merged.",
+    )
+    merger.add_argument("stores", nargs="+", metavar="STORE", help="a baselines folder")
+    merger.add_argument(
+        "--into",
+        default=DEFAULT_BASELINES_DIR,
+        metavar="PATH",
+        help=f"the store to merge into (default: {DEFAULT_BASELINES_DIR})",
+    )
+    merger.set_defaults(func=run_merge)
+
     show = _command(commands, "show", run_show, "list a store's entries: median, spread, memory")
     _store_options(show)
     _pattern(show)
@@ -360,7 +320,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     diff.add_argument("base", metavar="A", help="the baselines folder to compare against")
     diff.add_argument("head", metavar="B", help="the baselines folder judged")
     _pattern(diff)
-    diff.add_argument("--tolerance", default="0.20", help="relative slowdown tolerated")
+    options.add_tolerance(diff)
     diff.add_argument("--json", action="store_true", help="print the report as JSON")
     diff.add_argument("-v", "--verbose", action="store_true", help="every row, not only not ok")
     diff.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
