@@ -20,7 +20,7 @@ import pytest
 import virtual_clock
 
 from pytest_modelgate import cli
-from pytest_modelgate.baselines import report as run_report
+from pytest_modelgate.baselines import render
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "ab_scenario.py"
 _spec = importlib.util.spec_from_file_location("ab_scenario", BENCH)
@@ -87,7 +87,7 @@ def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path, ab
     assert done.returncode == 1, done.stdout + done.stderr  # regressions, as asked
     assert regressions(report) == SLOWED
     document = json.loads(report.read_text())
-    assert run_report.problem(document) is None  # modelgate report reads it
+    assert render.problem(document) is None  # modelgate report reads it
     assert document["counts"]["regression"] == 2 and len(document["results"]) == 20
     first = document["results"][0]
     assert {"model", "device", "verdict", "metrics"} <= set(first)

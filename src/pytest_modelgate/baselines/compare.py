@@ -136,6 +136,19 @@ class Drift:
     def applies(self) -> bool:
         return self.models >= MIN_DRIFT_MODELS
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Drift:
+        """The shift a JSON report holds (``as_dict``'s output)."""
+        low, high = data.get("time_ratio_range") or (None, None)
+        return cls(
+            ratio=float(data.get("time_ratio", 1.0)),
+            spread=float(data.get("spread", 0.0)),
+            models=int(data.get("models", 0)),
+            low=low,
+            high=high,
+            clock=float(data.get("clock_ratio", 1.0)),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "time_ratio": round(self.ratio, 4),

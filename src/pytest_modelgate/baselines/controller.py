@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_modelgate.baselines import compare, html, judge, machines, report, store
+from pytest_modelgate.baselines import compare, html, judge, machines, render, store
 from pytest_modelgate.baselines.worker import REPORT_ATTR, WORKEROUTPUT_ROUNDS, Worker
 from pytest_modelgate.settings import Settings
 
@@ -62,7 +62,7 @@ class Controller:
         if self.settings.baseline_report is not None:
             failed = self._write_report(self.settings.baseline_report) or failed
         if self.results:
-            report.append_step_summary(self.results, os.environ)
+            render.append_step_summary(self.results, os.environ)
         locations = {
             str(r["result"]["test"]): (str(r["location"][0]), int(r["location"][1]))
             for r in self.records
@@ -78,11 +78,11 @@ class Controller:
         """The JSON report, and the HTML page beside a ``.json`` one; True when it failed."""
         written = [str(s.path) for s in self.saved if s.written]
         drift = {d: v.as_dict() for d, v in sorted(self.drifts.items())}
-        doc = report.document(
+        doc = render.document(
             self.results, errors=self.messages, updated_files=written, drift=drift
         )
         try:
-            report.write_json(path, doc)
+            render.write_json(path, doc)
         except OSError as error:  # checked at the start; the disk may still fill up
             self.messages.append(f"baseline report not written: {error}")
             return True
@@ -159,7 +159,7 @@ class Controller:
             return
         terminalreporter.write_sep("-", "modelgate baselines")
         if self.results:
-            lines = report.terminal_lines(
+            lines = render.terminal_lines(
                 self.results,
                 self.drifts,
                 verbose=self.config.get_verbosity() > 0,

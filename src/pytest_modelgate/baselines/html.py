@@ -7,7 +7,7 @@ run's figure), then a sortable, filterable table of every model with a small cha
 history. A report of two sides (``sides``: base and head, as ``modelgate baselines diff`` writes)
 shows the two side by side: both figures in the table, both histories beside each other.
 
-Input: a JSON report's ``results`` (``report.document``) and the histories of the stores
+Input: a JSON report's ``results`` (``render.document``) and the histories of the stores
 (``store.history_of``), per side.
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate.baselines import store
-from pytest_modelgate.baselines.compare import MEMORY, REGRESSION, TIME, VERDICTS
+from pytest_modelgate.baselines import render, store
+from pytest_modelgate.baselines.compare import MEMORY, REGRESSION, TIME, VERDICTS, Drift
 
 Point = Mapping[str, Any]
 #: per side, the history of each (model, device)
@@ -201,20 +201,9 @@ def counts_html(counts: Mapping[str, int]) -> str:
 
 
 def shift_html(drift: Mapping[str, Mapping[str, Any]]) -> str:
-    lines = []
-    for device, d in sorted(drift.items()):
-        if d.get("applied"):
-            lines.append(
-                f"common shift ({esc(device)}): times are {d['time_ratio']:.2f}x their "
-                f"baselines across {d['models']} models (unchanged models scatter "
-                f"±{d['spread']:.0%}); each model is judged relative to it"
-            )
-        else:
-            lines.append(
-                f"common shift ({esc(device)}): not taken out, {d.get('models', 0)} "
-                "comparable model(s)"
-            )
-    return "".join(f'<p class="shift">{line}</p>' for line in lines)
+    """The run's common shift per device, worded as the terminal words it."""
+    lines = [render.drift_line(device, Drift.from_dict(d)) for device, d in sorted(drift.items())]
+    return "".join(f'<p class="shift">{esc(line)}</p>' for line in lines)
 
 
 def since(points: Sequence[Point], baseline: float | None = None) -> str:
@@ -305,7 +294,7 @@ def build(
 ) -> str:
     """The whole page for a JSON report ``document`` and the stores' ``histories``."""
     results = list(document.get("results", ()))
-    results.sort(key=lambda r: (_urgency(r["verdict"]), r["model"], r["device"]))
+    results.sort(key=lambda r: (render.urgency(r["verdict"]), r["model"], r["device"]))
     named = document.get("sides")
     sides = [str(named[s]["label"]) for s in ("base", "head")] if named else ["baseline"]
     columns = [
@@ -319,9 +308,7 @@ def build(
         "baseline recorded",
         "history" + (" (" + " | ".join(sides) + ")" if named else ""),
     ]
-    counts = document.get("counts") or {
-        v: sum(r["verdict"] == v for r in results) for v in VERDICTS
-    }
+    counts = document.get("counts") or render.tally(r["verdict"] for r in results)
     regressions = [r for r in results if r["verdict"] == REGRESSION and not r.get("updated")]
     slower = "".join(card(r, sides, histories) for r in regressions) or (
         '<p class="note">no regression</p>'
@@ -351,10 +338,6 @@ def build(
         + "".join(row(r, sides, histories) for r in results)
         + f"</tbody></table></section></main><script>{SCRIPT}</script></body></html>\n"
     )
-
-
-def _urgency(verdict: str) -> int:
-    return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
 
 
 HistoryMap = dict[tuple[str, str], list[store.Entry]]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_modelgate import hardware
-from pytest_modelgate.baselines import compare, report, store
+from pytest_modelgate.baselines import compare, render, store
 from pytest_modelgate.baselines.measure import check_stats
 
 #: a model's baseline on a device, and the problem of a file that could not be read on the way
@@ -234,7 +234,7 @@ def diff_stores(base: Path, head: Path, rule: compare.Rule, pattern: str | None 
 
 def diff_document(diff: Diff, base: Path, head: Path) -> dict[str, Any]:
     """The JSON report of a diff: a run report's shape, with the two sides named."""
-    return report.document(
+    return render.document(
         diff.results,
         drift={d: v.as_dict() for d, v in sorted(diff.drifts.items())},
         errors=diff.problems,
@@ -286,4 +286,4 @@ def store_document(
         else r
         for r in results
     ]
-    return report.document(results, drift={d: v.as_dict() for d, v in sorted(drifts.items())})
+    return render.document(results, drift={d: v.as_dict() for d, v in sorted(drifts.items())})

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_modelgate import hardware
 from pytest_modelgate.ab import judge, sides
-from pytest_modelgate.baselines import compare, report
+from pytest_modelgate.baselines import compare, render
 from pytest_modelgate.baselines.store import read_store
 from pytest_modelgate.cli import options
 
@@ -172,7 +172,7 @@ def run_ab(args: argparse.Namespace) -> int:
                 for side in both:
                     print(f"modelgate ab: {side.name}: {side.label}", flush=True)
                 found, runs = measure(both, args, pytest_args, scratch)
-                document = report.document(
+                document = render.document(
                     found.results,
                     drift={d: v.as_dict() for d, v in sorted(found.drifts.items())},
                     errors=found.problems,
@@ -186,7 +186,7 @@ def run_ab(args: argparse.Namespace) -> int:
             return 2
     title = f"{runs['head'].side.label} against {runs['base'].side.label}"
     print(title)
-    for line in report.terminal_lines(
+    for line in render.terminal_lines(
         found.results,
         found.drifts,
         verbose=args.verbose,
@@ -197,7 +197,7 @@ def run_ab(args: argparse.Namespace) -> int:
     if found.removed:
         print(f"measured on the base side only: {len(found.removed)}")
     print(f"modelgate ab: {time.monotonic() - started:.0f} s")
-    report.append_step_summary(found.results, os.environ, f"Performance A/B: {title}")
+    render.append_step_summary(found.results, os.environ, f"Performance A/B: {title}")
     for problem in found.problems:
         print(f"modelgate ab: {problem}", file=sys.stderr)
     if not found.results:
@@ -226,7 +226,7 @@ def _print_pass(runs: dict[str, SideRun], number: int) -> None:
 def _write_report(path: Path | None, document: dict[str, Any], problems: list[str]) -> None:
     if path is None:
         return
-    report.write_json(path, document)
+    render.write_json(path, document)
     if path.suffix == ".json":
         from pytest_modelgate.baselines import html
 

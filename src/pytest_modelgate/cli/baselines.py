@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_modelgate.baselines import compare, judge, legacy, machines, report, store
+from pytest_modelgate.baselines import compare, judge, legacy, machines, render, store
 from pytest_modelgate.cli import options
 from pytest_modelgate.settings import DEFAULT_BASELINES_DIR
 
@@ -138,7 +138,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=1))
     else:
         cells = [tuple(_cell(c, row[c]) for c in SHOW_COLUMNS) for row in rows]
-        for line in report.table(cells, SHOW_HEADER):
+        for line in render.table(cells, SHOW_HEADER):
             print(line)
         print(f"{len(rows)} entries")
     for problem in problems:
@@ -156,11 +156,11 @@ def run_diff(args: argparse.Namespace) -> int:
         print(json.dumps(judge.diff_document(diff, base, head), indent=2, sort_keys=True))
     else:
         print(f"{head} against {base}")
-        for line in report.terminal_lines(diff.results, diff.drifts, verbose=args.verbose):
+        for line in render.terminal_lines(diff.results, diff.drifts, verbose=args.verbose):
             print(line)
         if diff.removed:
-            names = ", ".join(f"{m} ({d})" for m, d in diff.removed[: report.SHORT_ROWS])
-            more = len(diff.removed) - report.SHORT_ROWS
+            names = ", ".join(f"{m} ({d})" for m, d in diff.removed[: render.SHORT_ROWS])
+            more = len(diff.removed) - render.SHORT_ROWS
             tail = f" and {more} more" if more > 0 else ""
             print(f"only in {base}: {len(diff.removed)}: {names}{tail}")
     for problem in diff.problems:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_modelgate import paths
-from pytest_modelgate.baselines import compare, html, judge, report, store
+from pytest_modelgate.baselines import compare, html, judge, render, store
 from pytest_modelgate.cli import options
 
 
@@ -32,7 +32,7 @@ def read_reports(names: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]
         except (OSError, ValueError) as error:
             problems.append(f"{name}: not a readable report ({error})")
             continue
-        trouble = report.problem(document)
+        trouble = render.problem(document)
         if trouble is not None:
             problems.append(f"{name}: {trouble}")
         else:
@@ -52,7 +52,7 @@ def run_report(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"modelgate report: {problem}", file=sys.stderr)
             return 1
-        document = report.combine(documents)
+        document = render.combine(documents)
         histories, trouble = html.histories_for(document, folder)
         problems += trouble
         sources = list(args.reports)

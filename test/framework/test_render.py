@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_modelgate.baselines import compare, report
+import pytest
+
+from pytest_modelgate.baselines import compare, html, render
 
 
 def result(model: str, verdict: str, change: float = 0.0) -> compare.Result:
@@ -31,9 +33,9 @@ RESULTS = [
 
 
 def test_verbose_table_shows_every_row_regressions_first() -> None:
-    lines = report.terminal_lines(RESULTS, {}, verbose=True)
+    lines = render.terminal_lines(RESULTS, {}, verbose=True)
     assert lines[0] == "baselines: 1 regression, 1 inconclusive, 1 new, 1 improvement, 1 ok"
-    assert lines[1].split() == list(report.HEADER)
+    assert lines[1].split() == list(render.HEADER)
     models = [line.split()[0] for line in lines[2:7]]
     assert models == ["beta", "eps", "delta", "gamma", "alpha"]
     assert "10.000 ms  16.000 ms  +60.0% (raw +60.0%)  regression" in lines[2]
@@ -41,7 +43,7 @@ def test_verbose_table_shows_every_row_regressions_first() -> None:
 
 
 def test_short_summary_shows_what_is_not_ok_or_new() -> None:
-    lines = report.terminal_lines(RESULTS, {})
+    lines = render.terminal_lines(RESULTS, {})
     models = [line.split()[0] for line in lines[2:]]
     assert models == ["beta", "eps", "gamma", "beta"]  # the rows, then why beta regressed
     assert not any("alpha" in line or "delta" in line for line in lines)
@@ -49,31 +51,31 @@ def test_short_summary_shows_what_is_not_ok_or_new() -> None:
 
 def test_short_summary_is_capped_and_points_to_the_rest(tmp_path: Path) -> None:
     many = [result(f"m{i:02}", "regression", 50.0) for i in range(30)]
-    lines = report.terminal_lines(many, {}, report_path=tmp_path / "r.json")
+    lines = render.terminal_lines(many, {}, report_path=tmp_path / "r.json")
     rows = [line for line in lines if "inference_time" in line]
-    assert len(rows) == report.SHORT_ROWS
+    assert len(rows) == render.SHORT_ROWS
     assert f"... and 10 more rows: -v shows them, as does the JSON report {tmp_path}" in "\n".join(
         lines
     )
-    assert len(report.terminal_lines(many, {}, verbose=True)) > 60
+    assert len(render.terminal_lines(many, {}, verbose=True)) > 60
 
 
 def test_the_common_shift_has_its_own_line() -> None:
     drift = compare.drift_of([1.3] * 20 + [1.25, 1.35])
-    lines = report.terminal_lines(RESULTS, {"cpu": drift})
+    lines = render.terminal_lines(RESULTS, {"cpu": drift})
     assert lines[1].startswith("common shift (cpu): this run's times are 1.30x their baselines")
-    few = report.terminal_lines(RESULTS, {"cpu": compare.drift_of([1.3] * 3)})
+    few = render.terminal_lines(RESULTS, {"cpu": compare.drift_of([1.3] * 3)})
     assert "not taken out, 3 comparable model(s)" in few[1]
 
 
 def test_fail_on_regression_says_the_run_fails() -> None:
-    lines = report.terminal_lines(RESULTS, {}, fail_on_regression=True)
+    lines = render.terminal_lines(RESULTS, {}, fail_on_regression=True)
     assert lines[-1] == "--fail-on-regression: 1 regression(s) fail this run"
 
 
 def test_json_document(tmp_path: Path) -> None:
     path = tmp_path / "out" / "report.json"
-    report.write_json(path, report.document(RESULTS, errors=["x"]))
+    render.write_json(path, render.document(RESULTS, errors=["x"]))
     data = json.loads(path.read_text())
     assert [r["model"] for r in data["results"]][:2] == ["beta", "eps"]
     assert data["results"][0]["verdict"] == "regression"
@@ -86,9 +88,9 @@ def test_json_document(tmp_path: Path) -> None:
 
 def test_markdown_and_step_summary(tmp_path: Path) -> None:
     target = tmp_path / "summary.md"
-    assert report.append_step_summary(RESULTS, {}) is None
-    assert report.append_step_summary(RESULTS, {"GITHUB_STEP_SUMMARY": str(target)}) == target
-    report.append_step_summary(RESULTS, {"GITHUB_STEP_SUMMARY": str(target)})
+    assert render.append_step_summary(RESULTS, {}) is None
+    assert render.append_step_summary(RESULTS, {"GITHUB_STEP_SUMMARY": str(target)}) == target
+    render.append_step_summary(RESULTS, {"GITHUB_STEP_SUMMARY": str(target)})
     text = target.read_text()
     assert text.count("### Performance baselines") == 2
     assert "| beta | cpu | inference_time | 10.000 ms | 16.000 ms |" in text
@@ -96,4 +98,38 @@ def test_markdown_and_step_summary(tmp_path: Path) -> None:
 
 
 def test_empty() -> None:
-    assert report.counts_line([]) == "nothing checked"
+    assert render.counts_line([]) == "nothing checked"
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        compare.Drift(1.31, 0.05, 20, 1.2, 1.4),
+        compare.Drift(0.9, 0.1, 12, 0.9, 0.9, clock=1.1),
+        compare.Drift(models=3),
+    ],
+)
+def test_the_page_and_the_terminal_word_the_common_shift_alike(drift: compare.Drift) -> None:
+    """One wording of one shift, whether read from the run or from its JSON report."""
+    line = render.drift_line("cpu", drift)
+    assert compare.Drift.from_dict(drift.as_dict()) == drift
+    assert f'<p class="shift">{html.esc(line)}</p>' in html.shift_html({"cpu": drift.as_dict()})
+
+
+def test_the_page_orders_and_counts_as_the_terminal_does() -> None:
+    verdicts = ["ok", "regression", "new", "inconclusive", "improvement", "ok"]
+    assert render.tally(verdicts) == {
+        "regression": 1,
+        "inconclusive": 1,
+        "new": 1,
+        "improvement": 1,
+        "ok": 2,
+    }
+    assert sorted(verdicts, key=render.urgency) == [
+        "regression",
+        "inconclusive",
+        "new",
+        "improvement",
+        "ok",
+        "ok",
+    ]

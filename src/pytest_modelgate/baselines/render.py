@@ -1,10 +1,12 @@
-"""Showing verdicts: the terminal table, the JSON report and the GitHub step summary."""
+"""Showing a run's verdicts, in one place for every output: the order (most urgent first), the
+counts and the wording of the common shift are made here for the terminal summary, the JSON
+report, the GitHub step summary and the HTML page (``html`` draws its page with these)."""
 
 from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -27,14 +29,25 @@ HEADER = ("model", "device", "metric", "baseline", "current", "change", "verdict
 SCHEMA_RESOURCE = "report.schema.json"
 
 
+def urgency(verdict: str) -> int:
+    """Where a verdict sorts: regressions first, then inconclusive, new, improvements, ok."""
+    return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
+
+
 def ordered(results: Sequence[Result]) -> list[Result]:
-    """Regressions first, then inconclusive, new, improvements, ok; by model within each."""
-    return sorted(results, key=lambda r: (VERDICTS.index(r.verdict), r.model, r.device))
+    """Most urgent first (``urgency``); by model and device within each verdict."""
+    return sorted(results, key=lambda r: (urgency(r.verdict), r.model, r.device))
+
+
+def tally(verdicts: Iterable[str]) -> dict[str, int]:
+    """How many of ``verdicts`` are each verdict (every verdict present, zero or not)."""
+    seen = list(verdicts)
+    return {v: seen.count(v) for v in VERDICTS}
 
 
 def counts(results: Sequence[Result]) -> dict[str, int]:
     """How many results have each verdict (every verdict present, zero or not)."""
-    return {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
+    return tally(r.verdict for r in results)
 
 
 def counts_line(results: Sequence[Result]) -> str:
