@@ -33,7 +33,7 @@ class Controller:
         self.settings = settings
         #: the worker of this process: its later rounds, in a run without xdist
         self.local = local
-        self.records: list[dict[str, Any]] = []
+        self.records: list[judge.Record] = []
         self.rounds: dict[str, list[store.Entry]] = {}
         self.results: list[compare.Result] = []
         self.drifts: dict[str, compare.Drift] = {}
@@ -44,7 +44,7 @@ class Controller:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.records.extend(getattr(report, REPORT_ATTR, ()))
+        self.records.extend(judge.Record.from_dict(r) for r in getattr(report, REPORT_ATTR, ()))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -63,11 +63,7 @@ class Controller:
             failed = self._write_report(self.settings.baseline_report) or failed
         if self.results:
             render.append_step_summary(self.results, os.environ)
-        locations = {
-            str(r["result"]["test"]): (str(r["location"][0]), int(r["location"][1]))
-            for r in self.records
-            if "location" in r
-        }
+        locations = {str(r.test): r.location for r in self.records if r.location is not None}
         judge.warn_regressions(self.results, locations)
         regressed = any(r.verdict == compare.REGRESSION and not r.updated for r in self.results)
         failed = failed or (regressed and self.settings.fail_on_regression)
@@ -100,14 +96,13 @@ class Controller:
         unknown: dict[str, dict[str, store.Entry]] = {}
         tests: dict[tuple[str, str], set[str]] = {}
         for record, result in zip(self.records, self.results, strict=True):
-            if record["load_error"]:
-                self.messages.append(f"baseline file unusable: {record['load_error']}")
-            key = (record["model"], record["device"])
-            tests.setdefault(key, set()).add(str(record["result"]["test"]))
-            if record["update"]:
-                updates.setdefault(record["device"], {})[record["model"]] = record["entry"]
+            if record.load_error:
+                self.messages.append(f"baseline file unusable: {record.load_error}")
+            tests.setdefault((record.model, record.device), set()).add(str(record.test))
+            if record.update:
+                updates.setdefault(record.device, {})[record.model] = record.entry
             elif result.verdict == compare.NEW:
-                unknown.setdefault(record["device"], {})[record["model"]] = record["entry"]
+                unknown.setdefault(record.device, {})[record.model] = record.entry
         for (model, device), names in sorted(tests.items()):
             if len(names) > 1:
                 self.messages.append(

@@ -158,7 +158,7 @@ def _standalone(
     if not update:
         judge.warn_regressions([outcome.result], {})
     else:
-        store.save(folder, outcome.record["device"], {model: outcome.record["entry"]})
+        store.save(folder, outcome.record.device, {model: outcome.record.entry})
     return outcome.result
 
 

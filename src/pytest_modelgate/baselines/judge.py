@@ -34,12 +34,58 @@ class PerformanceRegressionWarning(UserWarning):
 
 
 @dataclass(frozen=True)
+class Record:
+    """One measurement of a run, as the controller judges it: the entry it would store, the
+    rule it is judged by, and where and when it was made. It crosses from an xdist worker to
+    the controller as ``as_dict()`` (plain values), and back with ``from_dict``."""
+
+    model: str
+    device: str
+    entry: store.Entry
+    rule: compare.Rule
+    test: str | None
+    #: ``--update-baselines``: the entry replaces the baseline
+    update: bool = False
+    #: why the baseline file could not be read (None when it could)
+    load_error: str | None = None
+    #: seconds since the epoch, for the run's shift over time (None: the whole run's shift)
+    measured_at: float | None = None
+    #: the test's file and line, for a regression's warning
+    location: tuple[str, int] | None = None
+
+    @property
+    def key(self) -> str:
+        """What names a record across processes (and its later rounds): test and model."""
+        return f"{self.test}::{self.model}"
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["location"] = list(self.location) if self.location else None
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        location = data.get("location")
+        return cls(
+            model=data["model"],
+            device=data["device"],
+            entry=dict(data["entry"]),
+            rule=compare.Rule(**data["rule"]),
+            test=data.get("test"),
+            update=bool(data.get("update", False)),
+            load_error=data.get("load_error"),
+            measured_at=data.get("measured_at"),
+            location=(str(location[0]), int(location[1])) if location else None,
+        )
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """A checked measurement: its verdict, the record sent to the controller, and its time
-    ratio to a comparable baseline (None when there is none to compare with)."""
+    """A checked measurement: its provisional verdict, its record for the controller, and its
+    time ratio to a comparable baseline (None when there is none to compare with)."""
 
     result: compare.Result
-    record: dict[str, Any]
+    record: Record
     ratio: float | None = None
 
 
@@ -94,87 +140,72 @@ def check(
     )
     if update:
         result = dataclasses.replace(result, updated=True)
-    record = {
-        "model": model,
-        "device": store.device_family(device),
-        "entry": entry,
-        "result": result.as_dict(),
-        "rule": dataclasses.asdict(rule),
-        "update": update,
-        "load_error": load_error,
-        "measured_at": time.time() if measured_at is None else measured_at,
-    }
+    record = Record(
+        model=model,
+        device=store.device_family(device),
+        entry=entry,
+        rule=rule,
+        test=test,
+        update=update,
+        load_error=load_error,
+        measured_at=time.time() if measured_at is None else measured_at,
+    )
     return Outcome(result, record, comparable_ratio(entry, baseline, load_error))
-
-
-def record_key(record: Mapping[str, Any]) -> str:
-    """What names a record across processes: its test and its model."""
-    return f"{record['result']['test']}::{record['model']}"
 
 
 def records_of(
     entries: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule
-) -> list[dict[str, Any]]:
+) -> list[Record]:
     """Stored entries (device -> model -> entry) as the records of a run, as ``check`` makes
     them: how a store, or one side of an A/B run, is judged as a run."""
     return [
-        {
-            "model": model,
-            "device": device,
-            "entry": entry,
-            "rule": dataclasses.asdict(rule),
-            "update": False,
-            "result": {"test": entry.get("test")},
-        }
+        Record(model=model, device=device, entry=entry, rule=rule, test=entry.get("test"))
         for device, models in sorted(entries.items())
         for model, entry in sorted(models.items())
     ]
 
 
 def judge_run(
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Record],
     lookup: Lookup,
     rounds: Mapping[str, Sequence[store.Entry]],
     fields: Sequence[str] = store.COMPARED_FIELDS,
 ) -> tuple[list[compare.Result], dict[str, compare.Drift]]:
     """The final verdicts of a run: each device's common shift over time first, from every
     comparable model's first round (``measured_at``), then each record judged within the shift
-    of its moment, its later rounds within theirs. A difference in one of the fingerprint's
-    ``fields`` makes a comparison inconclusive."""
-    found = [(r, *lookup(r["device"], r["model"])) for r in records]
+    of its moment, its later rounds (``rounds``, by ``Record.key``) within theirs. A difference
+    in one of the fingerprint's ``fields`` makes a comparison inconclusive."""
+    found = [(r, *lookup(r.device, r.model)) for r in records]
     points: dict[str, list[tuple[float | None, float]]] = {}
     clocks: dict[str, list[float]] = {}
     for record, baseline, problem in found:
-        ratio = comparable_ratio(record["entry"], baseline, problem, fields)
+        ratio = comparable_ratio(record.entry, baseline, problem, fields)
         if ratio is not None and baseline is not None:
-            points.setdefault(record["device"], []).append((record.get("measured_at"), ratio))
-            clocks.setdefault(record["device"], []).append(
-                compare.clock_ratio(baseline, record["entry"])
-            )
+            points.setdefault(record.device, []).append((record.measured_at, ratio))
+            clocks.setdefault(record.device, []).append(compare.clock_ratio(baseline, record.entry))
     timelines = {
         device: compare.timeline(values, clock=compare.drift_of(clocks[device]).ratio)
         for device, values in points.items()
     }
     results = []
     for record, baseline, problem in found:
-        entry = record["entry"]
-        shift = timelines.get(record["device"], compare.timeline(()))
-        later = rounds.get(record_key(record), ())
+        shift = timelines.get(record.device, compare.timeline(()))
+        later = rounds.get(record.key, ())
         result = compare.compare(
-            record["model"],
-            record["device"],
-            entry,
+            record.model,
+            record.device,
+            record.entry,
             baseline,
-            compare.Rule(**record["rule"]),
-            fingerprint=entry.get("fingerprint"),
+            record.rule,
+            fingerprint=record.entry.get("fingerprint"),
             fingerprint_fields=fields,
             load_error=problem,
-            test=record["result"]["test"],
-            drift=shift.at(record.get("measured_at")),
+            test=record.test,
+            drift=shift.at(record.measured_at),
             rounds=later,
             round_drifts=[shift.at(r.get("measured_at")) for r in later],
         )
-        results.append(dataclasses.replace(result, updated=bool(record["update"])))
+        results.append(dataclasses.replace(result, updated=record.update))
     return results, {device: line.overall for device, line in timelines.items()}
 
 

@@ -37,7 +37,7 @@ MARKER_HELP = (
 )
 PLUGIN_NAME = "modelgate-baselines-worker"
 RECORDER_NAME = "modelgate-baselines-recorder"
-RECORDS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+RECORDS_KEY = pytest.StashKey[list[judge.Record]]()
 #: what the guide's ``measure_inference_time`` measured in the running test, with how to
 #: measure it again (for its check; dropped when the test ends, so that no model is kept alive)
 MEASURED_KEY = pytest.StashKey[list[tuple[Mapping[str, Any], Callable[[], Stats]]]]()
@@ -170,8 +170,8 @@ class Worker:
             self.ratios.append(outcome.ratio)
         if item is not None:
             path, line, _ = item.location
-            outcome.record["location"] = [path, (line or 0) + 1]
-            item.stash.setdefault(RECORDS_KEY, []).append(outcome.record)
+            record = dataclasses.replace(outcome.record, location=(path, (line or 0) + 1))
+            item.stash.setdefault(RECORDS_KEY, []).append(record)
             if not self.config.pluginmanager.has_plugin(RECORDER_NAME):
                 self.config.pluginmanager.register(Recorder(), RECORDER_NAME)
         return outcome.result
@@ -201,17 +201,16 @@ class Worker:
         for _ in range(ROUNDS):
             self._remeasure([Suspect(key, remeasure, result.device, result.test)])
         record = item.stash[RECORDS_KEY][-1]
-        entry = record["entry"]
-        baseline, problem = self.store.lookup(record["device"], record["model"])
+        baseline, problem = self.store.lookup(record.device, record.model)
         drift = compare.drift_of(self.ratios[-compare.DRIFT_WINDOW :])
         rounds = self.rounds[key]
         judged = compare.compare(
-            record["model"],
-            record["device"],
-            entry,
+            record.model,
+            record.device,
+            record.entry,
             baseline,
-            compare.Rule(**record["rule"]),
-            fingerprint=entry.get("fingerprint"),
+            record.rule,
+            fingerprint=record.entry.get("fingerprint"),
             fingerprint_fields=store.COMPARED_FIELDS,
             load_error=problem,
             test=result.test,
@@ -271,8 +270,8 @@ class Recorder:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         rep = yield
         records = item.stash.get(RECORDS_KEY, [])
-        if records:
-            setattr(rep, REPORT_ATTR, list(records))
+        if records:  # plain values: xdist sends them with the report
+            setattr(rep, REPORT_ATTR, [record.as_dict() for record in records])
             records.clear()
         return rep
 
