@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
+from baseline_projects import guide_project
+from store_fixtures import two_stores_in
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -15,3 +18,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             f"framework run imported {', '.join(heavy)}: it must not", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def guide(pytester: pytest.Pytester) -> pytest.Pytester:
+    """The guide's example test in ``pytester``'s project (``baseline_projects``)."""
+    return guide_project(pytester)
+
+
+@pytest.fixture
+def two_stores(tmp_path: Path) -> tuple[Path, Path]:
+    """Store A (main) and store B (a branch) where model-03 got 1.6x slower (``store_fixtures``)."""
+    return two_stores_in(tmp_path)

@@ -125,8 +125,8 @@ def test_exit_status_follows_one_rule(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], expected: int
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    seed = {"BERT_cpu": {"inference_time_mean": 0.01, "timestamp": "2024-05-01", "device": "cpu"}}
-    (tmp_path / "good.json").write_text(json.dumps(seed))
+    guide = {"BERT_cpu": {"inference_time_mean": 0.01, "timestamp": "2024-05-01", "device": "cpu"}}
+    (tmp_path / "good.json").write_text(json.dumps(guide))
     (tmp_path / "bad.json").write_text(json.dumps({"BERT_cpu": {"inference_time_mean": -1}}))
     assert main(["baselines", "import", "good.json", "--baselines-dir", "store"]) == 0
     (tmp_path / "legacy").mkdir()
@@ -217,7 +217,7 @@ def test_store_options_default_to_the_plugins_store() -> None:
     parser = build_parser()
     for argv in (
         ["baselines", "show"],
-        ["baselines", "import", "seed.json"],
+        ["baselines", "import", "guide.json"],
         ["baselines", "prune"],
         ["baselines", "validate"],
         ["report", "--html", "out.html"],

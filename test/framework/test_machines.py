@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_engine import entries, seed_project
+from baseline_projects import entries, guide_project
 
 from pytest_modelgate import cli
 from pytest_modelgate.baselines import machines
@@ -47,7 +47,7 @@ def verdicts(pytester: pytest.Pytester, name: str) -> dict[str, str]:
 def test_a_new_machine_records_locally_then_compares_then_commits_its_own(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed_project(pytester)
+    guide_project(pytester)
     folder = pytester.path / "baselines"
     monkeypatch.setenv(machines.MACHINE_ENV, "Maintainer Box")
     pytester.runpytest("--update-baselines").assert_outcomes(passed=3)
@@ -84,7 +84,7 @@ def test_a_new_machine_records_locally_then_compares_then_commits_its_own(
 def test_a_corrupt_local_store_is_reported_and_left_alone(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seed_project(pytester)
+    guide_project(pytester)
     monkeypatch.setenv(machines.MACHINE_ENV, "laptop")
     local = pytester.path / "baselines" / ".local" / "laptop"
     local.mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Measuring plain Python callables (torch modules are measured in test_engine's subprocess)."""
+"""Measuring plain Python callables (torch modules are measured in test_fixtures' subprocess)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def busy(loops: int = 20_000) -> int:
     return sum(i % 7 for i in range(loops))
 
 
-def test_seed_stats_shape() -> None:
+def test_the_guides_stats_have_their_shape() -> None:
     stats = ModelTestUtils.measure_inference_time(busy, 5_000, warmup_runs=1, test_runs=6)
     for key in ("mean", "median", "min", "max", "std"):
         assert math.isfinite(stats[f"inference_time_{key}"])
@@ -43,7 +43,7 @@ def test_seed_stats_shape() -> None:
     ("inputs", "expected"),
     [({"a": 1, "b": 2}, "kw"), ((1, 2), "pos"), ([1, 2], "one"), (3, "one")],
 )
-def test_inputs_are_passed_the_seed_way(inputs: Any, expected: str) -> None:
+def test_inputs_are_passed_as_the_guide_passes_them(inputs: Any, expected: str) -> None:
     calls: list[str] = []
 
     def model(*args: Any, **kwargs: Any) -> None:

@@ -1,35 +1,20 @@
-"""The store: strict loads, stable bytes, locked atomic merges; the schema's compiled checks."""
+"""The store (``baselines/store.py``): strict loads, stable bytes, locked atomic merges, and
+the history each entry keeps, one point a save, bounded per machine."""
 
 from __future__ import annotations
 
-import copy
 import json
-import math
 import multiprocessing
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
+from store_fixtures import entry, measured, write_store
 
 from pytest_modelgate.baselines import schema
 from pytest_modelgate.baselines import store as baselines
-
-
-def entry(mean: float = 0.01, **extra: Any) -> dict[str, Any]:
-    return {
-        "device": "cpu",
-        "timestamp": "2026-01-01T00:00:00+00:00",
-        "inference_time_mean": mean,
-        "samples": [mean, mean * 1.01],
-        "reference_samples": [0.001, 0.001, 0.001],
-        "clock": "cpu",
-        "memory_peak_mb": 10.0,
-        "fingerprint": {"machine": "x", "gpu": None, "threads": 1},
-        **extra,
-    }
 
 
 def test_save_then_load(tmp_path: Path) -> None:
@@ -188,69 +173,6 @@ def test_fingerprint_fields() -> None:
     assert isinstance(fingerprint["machine"], str) and fingerprint["machine"]
 
 
-# -- the compiled schema agrees with jsonschema -----------------------------------------------
-
-
-def _documents() -> list[Any]:
-    good = {"schema_version": 1, "device": "cpu", "entries": {"m": entry(), "n": entry(0.5)}}
-    mutations: list[Any] = [good, {**good, "entries": {}}, [], None, "text"]
-    for key, value in [
-        ("inference_time_mean", 0),
-        ("inference_time_mean", True),
-        ("inference_time_mean", "1"),
-        ("samples", []),
-        ("samples", [1, -1]),
-        ("samples", [1, False]),
-        ("samples", [1.0, math.nan]),
-        ("samples", [math.nan, 1.0]),
-        ("inference_time_mean", math.nan),
-        ("threads", 1.5),
-        ("threads", 2.0),
-        ("threads", 0),
-        ("clock", "sundial"),
-        ("source", "imported"),
-        ("fingerprint", {"threads": [1]}),
-        ("unknown_key", 1),
-        ("metrics", {"throughput_per_s": 3}),
-        ("metrics", {"throughput_per_s": -3}),
-    ]:
-        document = copy.deepcopy(good)
-        document["entries"]["m"][key] = value
-        mutations.append(document)
-    for key in ("device", "timestamp", "inference_time_mean"):
-        document = copy.deepcopy(good)
-        del document["entries"]["m"][key]
-        mutations.append(document)
-    for top, value in [("device", "CPU!"), ("device", 3), ("schema_version", True), ("x", 1)]:
-        mutations.append({**good, top: value})
-    mutations.append({**good, "entries": {"": entry()}})
-    return mutations
-
-
-def test_compiled_checks_agree_with_jsonschema() -> None:
-    validator = jsonschema.Draft202012Validator(schema.shipped_schema())
-    check = schema.compile_schema(schema.shipped_schema())
-    documents = _documents()
-    for document in documents:
-        if "nan" in repr(document):  # jsonschema lets NaN through; JSON cannot hold it anyway
-            assert not check(document)
-            assert schema.problem(document) is not None
-        else:
-            assert check(document) == validator.is_valid(document), document
-    assert sum(1 for d in documents if validator.is_valid(d)) >= 4
-
-
-def test_shipped_schema_is_a_valid_schema() -> None:
-    jsonschema.Draft202012Validator.check_schema(schema.shipped_schema())
-
-
-def test_unsupported_keywords_are_refused() -> None:
-    with pytest.raises(schema.UnsupportedSchema, match="oneOf"):
-        schema.compile_schema({"oneOf": [{"type": "string"}]})
-    with pytest.raises(schema.UnsupportedSchema, match="http"):
-        schema.compile_schema({"$ref": "http://example.com/s.json"})
-
-
 def test_umask_is_respected_for_new_files(tmp_path: Path) -> None:
     old = os.umask(0o077)
     try:
@@ -258,3 +180,50 @@ def test_umask_is_respected_for_new_files(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "cpu.json").stat().st_mode & 0o777 == 0o600
+
+
+# -- history ---------------------------------------------------------------------------------------
+
+
+def test_every_save_keeps_a_point_and_an_unchanged_save_writes_nothing(tmp_path: Path) -> None:
+    path = write_store(tmp_path, {"m": 0.01}, "2026-01-01T00:00:00+00:00")
+    write_store(tmp_path, {"m": 0.02}, "2026-01-02T00:00:00+00:00")
+    history = baselines.load(path)["m"]["history"]
+    assert [p["median"] for p in history] == [0.01, 0.02]
+    assert history[-1] == baselines.history_point(measured(0.02, "2026-01-02T00:00:00+00:00"))
+    assert set(history[0]) == {"timestamp", "median", "memory_peak_mb", "spread", "machine"}
+    data = path.read_bytes()
+    again = baselines.save(tmp_path, "cpu", {"m": measured(0.02, "2026-01-02T00:00:00+00:00")})
+    assert not again.written and path.read_bytes() == data
+    assert data == baselines.encode("cpu", baselines.load(path))  # one line per model still
+    assert len(data.decode().splitlines()) == 7
+
+
+def test_two_branches_merge_to_the_same_history(tmp_path: Path) -> None:
+    start = {"m": measured(0.01, "2026-01-01T00:00:00+00:00")}
+    left = measured(0.011, "2026-01-02T00:00:00+00:00")
+    right = measured(0.012, "2026-01-03T00:00:00+00:00", fingerprint={"machine": "other"})
+    outcomes = []
+    for order in ((left, right), (right, left)):
+        folder = tmp_path / f"order{len(outcomes)}"
+        baselines.save(folder, "cpu", start)
+        for update in order:
+            baselines.save(folder, "cpu", {"m": update})
+        outcomes.append(baselines.load(folder / "cpu.json")["m"]["history"])
+    assert outcomes[0] == outcomes[1]
+    assert [p["median"] for p in outcomes[0]] == [0.01, 0.011, 0.012]
+
+
+def test_history_is_bounded_per_machine() -> None:
+    entry: Any = None
+    for day in range(1, 31):
+        machine = "a" if day % 3 else "b"
+        new = measured(0.01 + day * 1e-4, f"2026-01-{day:02d}T00:00:00+00:00")
+        new["fingerprint"] = {"machine": machine}
+        entry = baselines.with_history(new, entry)
+    history = entry["history"]
+    per_machine = {m: [p for p in history if p["machine"] == m] for m in ("a", "b")}
+    assert len(per_machine["a"]) == baselines.HISTORY_PER_MACHINE == 10  # the last 10 of a's 20
+    assert len(per_machine["b"]) == 10  # every one of b's
+    assert per_machine["a"][0]["timestamp"].startswith("2026-01-16")  # a's 11th-newest is gone
+    assert history == sorted(history, key=lambda p: p["timestamp"])
