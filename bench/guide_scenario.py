@@ -63,7 +63,8 @@ def test_model_performance(pytest_config, name):
 
 
 def run(project: Path, *args: str, slow: bool = False) -> dict[str, str]:
-    """One pytest run of the project: each model's final verdict."""
+    """One pytest run of the project: each model's final verdict (a slowed model that is not
+    named is printed with its figures and why)."""
     env = {"SLOW_MODELS": ",".join(sorted(SLOWED)) if slow else ""}
     report = project / "report.json"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"]
@@ -75,6 +76,13 @@ def run(project: Path, *args: str, slow: bool = False) -> dict[str, str]:
         check=False,
     )
     results = json.loads(report.read_text())["results"]
+    for result in results:
+        if slow and result["model"] in SLOWED and result["verdict"] != "regression":
+            time = result["metrics"][0] if result["metrics"] else {}
+            print(
+                f"  missed {result['model']}: {result['verdict']}, "
+                f"{time.get('change_percent')}% ({time.get('reason')}: {time.get('note')})"
+            )
     return {r["model"]: r["verdict"] for r in results}
 
 

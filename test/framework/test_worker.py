@@ -138,3 +138,57 @@ def test_a_bad_baseline_marker_is_a_clear_error(pytester: pytest.Pytester) -> No
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*@pytest.mark.baseline on test_*::test_x tolerance*'lots'*"])
+
+
+DISTURBED_RECORDING_TEST = """
+import contextlib
+import os
+
+import pytest
+import vclock
+
+from pytest_modelgate import ModelTestUtils, PerformanceTestUtils
+
+SLOW = set(os.environ.get("SLOW_MODELS", "").split(","))
+DISTURBED = os.environ.get("DISTURBED", "")
+
+
+@pytest.mark.parametrize("name", [f"m{i}" for i in range(6)])
+def test_model(pytest_config, name):
+    def forward(x):
+        vclock.spend(0.001 * (1.6 if name in SLOW else 1))
+
+    # a busy neighbour slows model and reference alike while this one is measured
+    during = vclock.disturbed(1.5) if name == DISTURBED else contextlib.nullcontext()
+    with during:
+        stats = ModelTestUtils.measure_inference_time(forward, 3, warmup_runs=2, test_runs=8)
+    PerformanceTestUtils.check_performance_regression(
+        name, stats, update_baseline=pytest_config.update_baselines
+    )
+"""
+
+
+@pytest.mark.parametrize("disturbed", ["m0", "m4"])
+def test_a_disturbed_recording_is_measured_again_before_it_is_stored(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, disturbed: str
+) -> None:
+    """A baseline recorded while everything ran slower would veto every later regression (its
+    clock says the model did not slow down): the recording is measured again and the least
+    disturbed measurement is stored, whether it came first in its process or later."""
+    pytester.makeini(INI)
+    virtual_clock.add_to(pytester.path)
+    pytester.makepyfile(test_guide=DISTURBED_RECORDING_TEST)
+    monkeypatch.setenv("DISTURBED", disturbed)
+    pytester.runpytest("--update-baselines").assert_outcomes(passed=6)
+    stored = entries(pytester.path / "baselines")[disturbed]
+    reference = sorted(stored["reference_samples"])[len(stored["reference_samples"]) // 2]  # type: ignore[arg-type]
+    assert reference < virtual_clock.REFERENCE_S * 1.2  # not the disturbed one
+
+    monkeypatch.delenv("DISTURBED")
+    monkeypatch.setenv("SLOW_MODELS", disturbed)
+    pytester.runpytest("--baseline-report=r.json").assert_outcomes(passed=6, warnings=1)
+    verdicts = {
+        r["model"]: r["verdict"]
+        for r in json.loads((pytester.path / "r.json").read_text())["results"]
+    }
+    assert verdicts[disturbed] == "regression", verdicts

@@ -9,11 +9,12 @@ instead of doing work. Real timing is measured by ``nox -s bench``, never assert
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -46,12 +47,14 @@ class VirtualTime:
     def __init__(self, seed: str) -> None:
         self.now = 0.0
         self.random = random.Random(zlib.crc32(seed.encode()))
+        #: how much slower everything runs now (a busy neighbour slows models and reference)
+        self.slowness = 1.0
 
     def read(self) -> float:
         return self.now
 
     def spend(self, seconds: float) -> None:
-        self.now += seconds * math.exp(self.random.gauss(0.0, JITTER))
+        self.now += seconds * self.slowness * math.exp(self.random.gauss(0.0, JITTER))
 
     def reference(self) -> None:
         self.spend(REFERENCE_S)
@@ -80,6 +83,16 @@ TIME = VirtualTime(seed_of(os.environ))
 def spend(seconds: float) -> None:
     """What a model does instead of working: ``seconds`` of virtual time pass."""
     TIME.spend(seconds)
+
+
+@contextlib.contextmanager
+def disturbed(slowness: float) -> Iterator[None]:
+    """Everything, models and reference alike, runs ``slowness`` times slower meanwhile."""
+    TIME.slowness = slowness
+    try:
+        yield
+    finally:
+        TIME.slowness = 1.0
 
 
 def install(config: pytest.Config) -> None:

@@ -11,8 +11,10 @@ beside it, appends the step summary, warns of regressions and prints the summary
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-from collections.abc import Mapping
+import statistics
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,18 @@ from pytest_modelgate.baselines.worker import REPORT_ATTR, WORKEROUTPUT_ROUNDS, 
 from pytest_modelgate.settings import Settings
 
 PLUGIN_NAME = "modelgate-baselines-controller"
+
+
+def least_disturbed(entry: store.Entry, rounds: Sequence[store.Entry]) -> store.Entry:
+    """Of a recording and its later rounds, the one to store: the one whose reference ran
+    fastest, as a disturbance only slows it (the first when none has reference runs)."""
+
+    def reference(candidate: store.Entry) -> float:
+        runs = candidate.get("reference_samples")
+        return statistics.median(runs) if runs else math.inf
+
+    best = min([entry, *rounds], key=reference)
+    return {k: v for k, v in best.items() if k != "measured_at"}
 
 
 class Controller:
@@ -100,7 +114,8 @@ class Controller:
                 self.messages.append(f"baseline file unusable: {record.load_error}")
             tests.setdefault((record.model, record.device), set()).add(str(record.test))
             if record.update:
-                updates.setdefault(record.device, {})[record.model] = record.entry
+                entry = least_disturbed(record.entry, self.rounds.get(record.key, ()))
+                updates.setdefault(record.device, {})[record.model] = entry
             elif result.verdict == compare.NEW:
                 unknown.setdefault(record.device, {})[record.model] = record.entry
         for (model, device), names in sorted(tests.items()):

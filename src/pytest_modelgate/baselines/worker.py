@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import statistics
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -53,6 +54,12 @@ SUSPECT_FRACTION = 0.5
 MAX_SUSPECTS = 200
 #: later rounds of a suspect: every one must agree for a regression
 ROUNDS = 2
+#: a recording whose reference ran this much slower than this process's usual is measured
+#: again before it is stored (a disturbance that slows model and reference alike, as the
+#: start of a busy neighbour does, leaves a baseline whose clock no later run agrees with)
+DISTURBED_REFERENCE = 0.15
+#: the first recordings of a process have no usual reference to be judged by: measured again
+FIRST_RECORDINGS = 3
 
 #: the test being run in this thread, so that the static helpers find their session
 CURRENT_ITEM: ContextVar[pytest.Item | None] = ContextVar("modelgate_current_item", default=None)
@@ -131,6 +138,10 @@ class Worker:
         self.ratios: list[float] = []  # this process's, for its provisional verdicts
         self.suspects: list[Suspect] = []
         self.rounds: dict[str, list[store.Entry]] = {}
+        #: the median reference run of each measurement of this process
+        self.references: list[float] = []
+        #: the recordings (``--update-baselines``) to measure again before they are stored
+        self.disturbed: set[str] = set()
 
     @property
     def clock(self) -> Clock:
@@ -168,6 +179,8 @@ class Worker:
         )
         if outcome.ratio is not None:
             self.ratios.append(outcome.ratio)
+        if update and self._looks_disturbed(stats):
+            self.disturbed.add(outcome.record.key)
         if item is not None:
             path, line, _ = item.location
             record = dataclasses.replace(outcome.record, location=(path, (line or 0) + 1))
@@ -176,12 +189,26 @@ class Worker:
                 self.config.pluginmanager.register(Recorder(), RECORDER_NAME)
         return outcome.result
 
+    def _looks_disturbed(self, stats: Mapping[str, Any]) -> bool:
+        """Whether a measurement's reference ran unusually slowly for this process (or there is
+        no usual yet); every measurement's reference counts towards the usual."""
+        references = stats.get("reference_samples") or ()
+        if not references:
+            return False
+        reference = statistics.median(references)
+        usual = statistics.median(self.references) if self.references else None
+        self.references.append(reference)
+        if len(self.references) <= FIRST_RECORDINGS or usual is None:
+            return True
+        return bool(reference > usual * (1 + DISTURBED_REFERENCE))
+
     def measure_again_later(self, result: compare.Result, remeasure: Callable[[], Stats]) -> None:
-        """Keep a model that looked slower (or larger) for ``ROUNDS`` more rounds at the end of
-        this process."""
-        if not is_suspect(result):
+        """Keep a model that looked slower (or larger), or a recording that looks disturbed,
+        for ``ROUNDS`` more rounds at the end of this process."""
+        key = f"{result.test}::{result.model}"
+        if not is_suspect(result) and key not in self.disturbed:
             return
-        suspect = Suspect(f"{result.test}::{result.model}", remeasure, result.device, result.test)
+        suspect = Suspect(key, remeasure, result.device, result.test)
         if len(self.suspects) < MAX_SUSPECTS:
             self.suspects.append(suspect)
         else:
@@ -194,10 +221,13 @@ class Worker:
         model that looked slower is measured ``ROUNDS`` more times at once, and the verdict
         returned is judged with those rounds, which must all agree for a regression. The rounds
         reach the controller as this model's later rounds, so the run's final verdict is judged
-        on the same measurements."""
+        on the same measurements. A recording that looks disturbed is measured again at the
+        end of this process, as ``model_benchmark``'s are."""
+        key = f"{result.test}::{result.model}"
+        if key in self.disturbed:
+            self.measure_again_later(result, remeasure)
         if not is_suspect(result):
             return result
-        key = f"{result.test}::{result.model}"
         for _ in range(ROUNDS):
             self._remeasure([Suspect(key, remeasure, result.device, result.test)])
         record = item.stash[RECORDS_KEY][-1]
