@@ -1,4 +1,4 @@
-"""Figures of the baseline engine, measured side by side in one run.
+"""Figures of the baselines' verdicts on real timing, measured side by side in one run.
 
 40 pure-Python "models" of 0.4-2 ms, measured through the ``model_benchmark`` fixture with its
 defaults, under ``-n 2``; baselines recorded once.
