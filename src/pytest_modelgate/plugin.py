@@ -45,7 +45,7 @@ MARKERS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("modelgate", "model test gating and performance baselines")
+    group = parser.getgroup("modelgate", "modelgate: model test gating and performance baselines")
     group.addoption(
         "--run-model-tests",
         action="store_true",

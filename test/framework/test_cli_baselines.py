@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from store_fixtures import MACHINE, write_store
+from store_fixtures import MACHINE, measured, write_store
 
 from pytest_modelgate.baselines import compare
 from pytest_modelgate.baselines import store as baselines
@@ -347,3 +347,23 @@ def test_validate_finds_a_history_that_is_not_merged(
     path.write_text(json.dumps(document))
     assert main(["baselines", "validate", "--baselines-dir", str(tmp_path)]) == 1
     assert "entries/a/history: not the merged, ordered history" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("column", ["median_ms", "memory_mb", "spread_percent"])
+def test_show_sorts_every_figure_largest_first_and_missing_last(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str
+) -> None:
+    entries = {
+        "small": measured(0.001, memory_peak_mb=50.0),
+        "large": measured(0.004, memory_peak_mb=400.0, samples=[0.003, 0.004, 0.006]),
+        "middle": measured(0.002, memory_peak_mb=200.0, samples=[0.0019, 0.002, 0.0022]),
+        "none": {k: v for k, v in measured(0.0005).items() if k != "memory_peak_mb"},
+    }
+    baselines.save(tmp_path, "cpu", entries)
+    assert main(["baselines", "show", "--baselines-dir", str(tmp_path), "--sort", column,
+                 "--json"]) == 0  # fmt: skip
+    rows = json.loads(capsys.readouterr().out)
+    figures = [row[column] for row in rows]
+    present = [f for f in figures if f is not None]
+    assert present == sorted(present, reverse=True), figures
+    assert figures[len(present) :] == [None] * (len(figures) - len(present))

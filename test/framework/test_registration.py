@@ -8,7 +8,8 @@ import pytest
 from pytest_modelgate.plugin import MARKERS
 
 README = Path(__file__).parents[2] / "README.md"
-GROUP = "model test gating and performance baselines:"
+# the heading names the plugin: `pytest --help | grep -i modelgate` finds it
+GROUP = "modelgate: model test gating and performance baselines:"
 OPTIONS = [
     "--run-model-tests",
     "--update-baselines",

@@ -315,7 +315,7 @@ def build(
     )
     errors = "".join(f'<p class="errors">{esc(e)}</p>' for e in document.get("errors", ()))
     options = "".join(f'<option value="{v}">{v}</option>' for v in VERDICTS)
-    heading = " vs ".join(esc(s) for s in sides) if named else ""
+    heading = " vs ".join(sides) if named else ""  # escaped once, where it is written
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"

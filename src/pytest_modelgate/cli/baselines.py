@@ -107,9 +107,21 @@ def show_row(model: str, device: str, entry: Mapping[str, Any]) -> dict[str, Any
     }
 
 
+#: the columns of figures: ``--sort`` puts the largest first
+FIGURES = ("median_ms", "spread_percent", "memory_mb")
+
+
 def _sort_key(column: str) -> Callable[[Mapping[str, Any]], tuple[bool, Any]]:
-    # rows without the figure go last, whichever the column
-    return lambda row: (row[column] is None, row[column] if row[column] is not None else 0)
+    """Figures largest first, names in order; rows without the figure go last either way."""
+    sign = -1 if column in FIGURES else 1
+
+    def key(row: Mapping[str, Any]) -> tuple[bool, Any]:
+        value = row[column]
+        if value is None:
+            return (True, 0)
+        return (False, sign * value if column in FIGURES else value)
+
+    return key
 
 
 def _cell(column: str, value: Any) -> str:
@@ -133,7 +145,7 @@ def run_show(args: argparse.Namespace) -> int:
         if store.matches(model, args.k)
     ]
     rows.sort(key=lambda row: (row["model"], row["device"]))
-    rows.sort(key=_sort_key(args.sort), reverse=args.sort in ("median_ms", "spread_percent"))
+    rows.sort(key=_sort_key(args.sort))
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
