@@ -145,7 +145,8 @@ def coverage(session: nox.Session) -> None:
     )
 
 
-@nox.session(name="perf-ab", tags=["models"], default=False)
+# Not tagged "models": it needs a base to compare with (--base REV), which a tag run cannot give.
+@nox.session(name="perf-ab", default=False)
 def perf_ab(session: nox.Session) -> None:
     """A/B the benchmarks of two revisions or dependency sets here (modelgate ab ARGS)."""
     # `nox -s perf-ab -- --base main`, or `-- --base-deps "transformers==5.23.0"`; pytest

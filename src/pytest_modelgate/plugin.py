@@ -20,6 +20,7 @@ from pytest_modelgate.settings import (
     Settings,
     output_problem,
     resolve_settings,
+    spaced_path_option,
 )
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -124,7 +125,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    """Pin a worker to its GPU before any conftest or test can import torch."""
+    """Refuse a path option in its space form before any conftest loads; pin a worker to its
+    GPU before any conftest or test can import torch."""
+    spaced = spaced_path_option(early_config.invocation_params.args)
+    if spaced is not None:
+        raise pytest.UsageError(
+            f"{spaced} PATH: write {spaced}=PATH. pytest chooses its rootdir and ini file before "
+            "it knows this option, so in the space form it takes PATH for a test path: the "
+            "rootdir would move and the gate could open"
+        )
     if not early_config.known_args_namespace.gpu_per_worker:
         return
     index = hardware.worker_index(os.environ.get("PYTEST_XDIST_WORKER"))

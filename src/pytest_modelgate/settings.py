@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,4 +119,20 @@ def output_problem(settings: Settings) -> str | None:
             return problem
     if settings.update_baselines:
         return paths.folder_problem(settings.baselines_dir, "--baselines-dir")
+    return None
+
+
+#: options whose value is a path: pytest reads the value of their space form as a test path
+#: when it chooses the rootdir, before plugins' options are known
+PATH_OPTIONS = ("--baselines-dir", "--baseline-report")
+
+
+def spaced_path_option(args: Sequence[str]) -> str | None:
+    """The first of ``PATH_OPTIONS`` given in its space form (``--baselines-dir PATH``) among
+    the command-line ``args``, or None when each is given as ``--option=PATH`` (or not)."""
+    for arg in args:
+        if arg == "--":
+            return None
+        if arg in PATH_OPTIONS:
+            return arg
     return None

@@ -172,3 +172,17 @@ def test_time_limit_is_set_on_model_tests_only(pytester: pytest.Pytester) -> Non
     assert gating.time_limit(own, 900) is None  # a test's own limit is kept
     assert gating.time_limit(plain, 900) is None
     assert gating.time_limit(model, 0) is None  # 0: no limit
+
+
+@pytest.mark.parametrize("option", ["--baselines-dir", "--baseline-report"])
+def test_a_path_option_in_its_space_form_is_refused_before_the_gate_can_open(
+    project: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, option: str
+) -> None:
+    """pytest would take an existing folder outside the project for a test path, move its
+    rootdir away from the ini file and so lose ``model_test_paths``."""
+    outside = tmp_path_factory.mktemp("elsewhere")
+    result = project.runpytest(option, str(outside))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {option} PATH: write {option}=PATH.*"])
+    assert "bert" not in result.stdout.str()  # nothing was collected, nothing gated opened
+    project.runpytest(f"{option}={outside / 'x'}").assert_outcomes(passed=1, skipped=3)

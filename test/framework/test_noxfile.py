@@ -174,3 +174,19 @@ def test_runs_keep_the_temporary_folders_of_failed_tests_only(pytester: pytest.P
     pytester.runpytest(f"--basetemp={base}").assert_outcomes(passed=1, failed=1)
     left = sorted(p.parent.name for p in base.rglob("checkpoint.bin"))
     assert left == ["test_fails0"]
+
+
+def test_the_models_tag_runs_only_sessions_that_need_no_arguments() -> None:
+    """``nox -t models`` must not pick ``perf-ab``, which exits 2 without ``--base``."""
+    tagged = []
+    for name, function in sessions().items():
+        for decorator in function.decorator_list:
+            if not isinstance(decorator, ast.Call):
+                continue
+            for keyword in decorator.keywords:
+                if keyword.arg == "tags" and isinstance(keyword.value, ast.List):
+                    values = [e.value for e in keyword.value.elts if isinstance(e, ast.Constant)]
+                    if "models" in values:
+                        tagged.append(name)
+    assert "perf-ab" not in tagged
+    assert {"models", "models-cuda"} <= set(tagged)
