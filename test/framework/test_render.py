@@ -39,13 +39,14 @@ def test_verbose_table_shows_every_row_regressions_first() -> None:
     models = [line.split()[0] for line in lines[2:7]]
     assert models == ["beta", "eps", "delta", "gamma", "alpha"]
     assert "10.000 ms  16.000 ms  +60.0% (raw +60.0%)  regression" in lines[2]
-    assert lines[-1] == "beta (cpu): regression"
+    assert lines[-2:] == ["beta (cpu): regression", "eps (cpu): inconclusive"]  # and why
 
 
 def test_short_summary_shows_what_is_not_ok_or_new() -> None:
     lines = render.terminal_lines(RESULTS, {})
     models = [line.split()[0] for line in lines[2:]]
-    assert models == ["beta", "eps", "gamma", "beta"]  # the rows, then why beta regressed
+    # the rows, then why beta regressed and why eps is inconclusive
+    assert models == ["beta", "eps", "gamma", "beta", "eps"]
     assert not any("alpha" in line or "delta" in line for line in lines)
 
 
@@ -133,3 +134,25 @@ def test_the_page_orders_and_counts_as_the_terminal_does() -> None:
         "ok",
         "ok",
     ]
+
+
+def test_an_inconclusive_row_says_why_in_the_terminal_and_on_the_page() -> None:
+    noisy = compare.MetricResult(
+        compare.TIME,
+        0.001,
+        0.0014,
+        40.0,
+        20.0,
+        compare.INCONCLUSIVE,
+        note="slower, but within the noise (±48%): too noisy to tell "
+        "(rerun it, or run modelgate ab)",
+        reason=compare.Reason.TOO_NOISY,
+    )
+    result = compare.Result("m", "cpu", compare.INCONCLUSIVE, "m (cpu): inconclusive", (noisy,))
+    lines = render.terminal_lines([result], {})
+    assert (
+        "m (cpu): inconclusive: inference_time: slower, but within the noise (±48%): too noisy "
+        "to tell (rerun it, or run modelgate ab)" in lines
+    )
+    page = html.build(render.document([result]), {})
+    assert '<div class="why">inference_time: slower, but within the noise' in page

@@ -40,6 +40,7 @@ STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#212121;background:#fafafa}
 header{padding:12px 20px;background:#263238;color:#fff}header h1{margin:0;font-size:20px}
 header p{margin:4px 0 0;color:#b0bec5;font-size:12px}main{padding:12px 20px}
+.why{font-size:11px;color:#555;max-width:260px}
 .counts{display:flex;gap:10px;flex-wrap:wrap;margin:6px 0}
 .count{border-radius:6px;padding:8px 14px;color:#fff;min-width:110px}
 .count b{display:block;font-size:26px}.count.zero{opacity:.35}
@@ -271,11 +272,14 @@ def row(result: Mapping[str, Any], sides: Sequence[str], histories: Histories) -
         chart(p, width=110, height=26, axes=False, colour=SIDE_COLOURS[i % 2], bounds=bounds)
         for i, p in enumerate(drawn)
     )
+    why = render.why(result) or result.get("message", "") if verdict == "inconclusive" else ""
     return (
         f'<tr data-model="{esc(result["model"].lower())}" data-verdict="{esc(verdict)}">'
         f"<td>{esc(result['model'])}</td><td>{esc(result['device'])}</td>"
         f'<td><span class="v" style="background:{COLOURS.get(verdict, "#616161")}">'
-        f"{esc(verdict)}</span></td>"
+        f"{esc(verdict)}</span>"
+        + (f'<div class="why">{esc(why)}</div>' if why else "")
+        + "</td>"
         + _num(base, ms(base))
         + _num(current, ms(current))
         + _num(change, "-" if change is None else f"{change:+.1f}%")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_modelgate.baselines.compare import (
+    INCONCLUSIVE,
     MEMORY,
     MIN_DRIFT_MODELS,
     NEW,
@@ -140,9 +141,23 @@ def terminal_lines(
         lines.append(f"... and {len(rows) - SHORT_ROWS} more rows: -v shows them, as does {where}")
     regressed = [r for r in ordered(results) if r.verdict == REGRESSION and not r.updated]
     lines += [r.message for r in (regressed if verbose else regressed[:SHORT_ROWS])]
+    unsure = [r for r in ordered(results) if r.verdict == INCONCLUSIVE and not r.updated]
+    for r in unsure if verbose else unsure[:SHORT_ROWS]:
+        reason = why(r.as_dict())
+        lines.append(f"{r.model} ({r.device}): inconclusive: {reason}" if reason else r.message)
     if fail_on_regression and regressed:
         lines.append(f"--fail-on-regression: {len(regressed)} regression(s) fail this run")
     return lines
+
+
+def why(result: Mapping[str, Any]) -> str:
+    """Why a result (as the JSON report holds it) is what it is, and what to run: the notes of
+    its metrics that are not ok ("" when none has one)."""
+    return "; ".join(
+        f"{m['metric']}: {m['note']}"
+        for m in result.get("metrics", ())
+        if m.get("note") and m.get("verdict") != OK
+    )
 
 
 def document(results: Sequence[Result], **extra: Any) -> dict[str, Any]:
