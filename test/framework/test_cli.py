@@ -225,3 +225,21 @@ def test_store_options_default_to_the_plugins_store() -> None:
         assert parser.parse_args(argv).baselines_dir == DEFAULT_BASELINES_DIR
     assert parser.parse_args(["baselines", "merge", "a"]).into == DEFAULT_BASELINES_DIR
     assert parser.parse_args(["baselines", "diff", "a", "b"]).tolerance == DEFAULT_TOLERANCE
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["catalog", "--frobnicate"], "usage: modelgate catalog"),
+        (["baselines", "show", "--frobnicate"], "usage: modelgate baselines show"),
+        (["report", "--html", "x.html", "--frobnicate"], "usage: modelgate report"),
+    ],
+)
+def test_an_unknown_option_of_a_subcommand_shows_that_subcommands_usage(
+    capsys: pytest.CaptureFixture[str], argv: list[str], usage: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and "unrecognized arguments: --frobnicate" in err

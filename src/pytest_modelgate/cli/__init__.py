@@ -57,10 +57,26 @@ def tolerate_any_console() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def chosen(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser of the (sub)command the words of ``argv`` name: whose usage an error shows."""
+    current = parser
+    for word in argv:
+        if word == "--":
+            break
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction) and word in action.choices:
+                current = action.choices[word]
+                break
+    return current
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     tolerate_any_console()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(words)
+    if unknown:  # said by the subcommand's parser, with its usage, not the top level's
+        chosen(parser, words).error(f"unrecognized arguments: {' '.join(unknown)}")
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
