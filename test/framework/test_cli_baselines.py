@@ -367,3 +367,24 @@ def test_show_sorts_every_figure_largest_first_and_missing_last(
     present = [f for f in figures if f is not None]
     assert present == sorted(present, reverse=True), figures
     assert figures[len(present) :] == [None] * (len(figures) - len(present))
+
+
+def test_show_fits_80_columns_and_json_keeps_whole_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "vibevoice_acoustic_tokenizer_decoder-base"
+    baselines.save(tmp_path, "cpu", {name: measured(0.001)})
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["baselines", "show", "--baselines-dir", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80, lines
+    assert main(["baselines", "show", "--baselines-dir", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["model"] == name
+
+
+def test_catalog_fits_80_columns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["catalog"]) == 0
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 80

@@ -156,3 +156,13 @@ def test_an_inconclusive_row_says_why_in_the_terminal_and_on_the_page() -> None:
     )
     page = html.build(render.document([result]), {})
     assert '<div class="why">inference_time: slower, but within the noise' in page
+
+
+def test_a_table_fits_the_width_by_cutting_the_columns_it_may_cut() -> None:
+    rows = [("a-very-long-model-identifier-of-a-pair", "cpu", "1.000 ms", "a long machine name")]
+    header = ("model", "device", "median", "machine")
+    lines = render.table(rows, header, width=50, shrink=((0, 12), (3, 8)))
+    assert max(len(line) for line in lines) <= 50
+    assert lines[1].startswith("a-very-long~  cpu")  # cut, and marked so
+    assert render.table(rows, ("m", "d", "t", "x")) == render.table(rows, ("m", "d", "t", "x"))
+    assert "a-very-long-model-identifier-of-a-pair" in render.table(rows, ("m", "d", "t", "x"))[1]

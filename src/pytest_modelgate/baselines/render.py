@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import shutil
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -89,12 +92,41 @@ def table_rows(results: Sequence[Result], everything: bool = True) -> list[tuple
     return rows
 
 
-def table(rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> list[str]:
-    """Aligned text lines for ``rows`` under ``header``."""
+def terminal_width() -> int | None:
+    """The width to fit a table to: the terminal's, or ``COLUMNS``; None when printing to a
+    pipe or a file (whole lines, for the scripts that read them)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, its end marked when cut."""
+    return text if len(text) <= width else text[: width - 1] + "~"
+
+
+def table(
+    rows: Sequence[Sequence[str]],
+    header: Sequence[str] = HEADER,
+    *,
+    width: int | None = None,
+    shrink: Sequence[tuple[int, int]] = ((0, 12),),
+) -> list[str]:
+    """Aligned text lines for ``rows`` under ``header``; with ``width``, the columns of
+    ``shrink`` ((index, narrowest), in that order) are cut until every line fits."""
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
+    if width is not None:
+        for index, narrowest in shrink:
+            excess = sum(widths) + 2 * (len(widths) - 1) - width
+            if excess > 0:
+                widths[index] = max(min(narrowest, widths[index]), widths[index] - excess)
     lines = []
     for row in (header, *rows):
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        cells = (fit(str(c), w).ljust(w) for c, w in zip(row, widths, strict=True))
+        lines.append("  ".join(cells).rstrip())
     return lines
 
 

@@ -133,6 +133,8 @@ def _cell(column: str, value: Any) -> str:
         return f"±{value:.1f}%"
     if column == "memory_mb":
         return f"{value:.1f} MB"
+    if column == "when":  # to the minute, in the store's time zone
+        return str(value)[:16].replace("T", " ")
     return str(value)
 
 
@@ -150,7 +152,9 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=1))
     else:
         cells = [tuple(_cell(c, row[c]) for c in SHOW_COLUMNS) for row in rows]
-        for line in render.table(cells, SHOW_HEADER):
+        # a terminal's width: ids and machines are cut (``--json`` has them whole)
+        width = render.terminal_width()
+        for line in render.table(cells, SHOW_HEADER, width=width, shrink=((0, 12), (6, 8))):
             print(line)
         print(f"{len(rows)} entries")
     for problem in problems:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+from pytest_modelgate.baselines import render
 from pytest_modelgate.models import catalog, status
 
 
@@ -94,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
             count = sum(1 for row in mine if row[2] != "runs")
             print(f"  {category}: {len(mine)} pairs, {count} expected failures")
         return 0
-    width = max((len(row[0]) for row in rows), default=0)
-    for pair_id, category, text in rows:
-        print(f"{pair_id:<{width}}  {category:<10}  {text}")
+    # a terminal's width: long ids and reasons are cut (a pipe gets whole lines)
+    width = render.terminal_width()
+    lines = render.table(rows, ("", "", ""), width=width, shrink=((0, 28), (2, 20)))
+    for line in lines[1:]:  # no header: one pair a line, as scripts read it
+        print(line)
     return 0
