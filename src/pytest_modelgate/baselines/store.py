@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fnmatch
 import hashlib
 import json
 import os
@@ -37,6 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pytest_modelgate import keywords
 from pytest_modelgate.baselines import machines, schema
 from pytest_modelgate.baselines.measure import log_spread, normalised_of
 
@@ -526,12 +526,8 @@ class Reader:
 
 
 def matches(name: str, pattern: str | None) -> bool:
-    """``-k``: a glob when ``pattern`` has one of ``*?[``, else a case-insensitive substring."""
-    if not pattern:
-        return True
-    if any(c in pattern for c in "*?["):
-        return fnmatch.fnmatchcase(name.lower(), pattern.lower())
-    return pattern.lower() in name.lower()
+    """Whether ``-k pattern`` keeps the model ``name`` (see ``keywords``: pytest's meaning)."""
+    return keywords.matcher(pattern)(name)
 
 
 def newest(entries: Iterable[Entry]) -> Entry:

@@ -266,9 +266,7 @@ def _store_options(parser: argparse.ArgumentParser, device: bool = True) -> None
 
 
 def _pattern(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-k", metavar="PATTERN", help="only models matching: a substring, or a glob with *?["
-    )
+    options.add_keyword(parser, "models")
 
 
 def _command(

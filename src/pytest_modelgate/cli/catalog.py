@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+from pytest_modelgate import keywords
 from pytest_modelgate.baselines import render
+from pytest_modelgate.cli import options
 from pytest_modelgate.models import catalog, status
 
 
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("runs", "expected-failure"),
         help="only the pairs that run, or only the expected failures",
     )
-    parser.add_argument("-k", "--match", metavar="TEXT", help="only pair ids containing TEXT")
+    options.add_keyword(parser, "pair ids", "--match")
     parser.add_argument(
         "--summary", action="store_true", help="print counts per category and status only"
     )
@@ -74,11 +76,12 @@ def run(args: argparse.Namespace) -> int:
         return record_slow(args.record_slow)
     registry = catalog.load_registry()
     expected = status.load_expected_failures()
+    keeps = keywords.matcher(args.match)
     rows = []
     for pair in registry.pairs:
         if args.category and pair.category != args.category:
             continue
-        if args.match and args.match not in pair.id:
+        if not keeps(pair.id):
             continue
         failing = pair.id in expected
         if args.status and (args.status == "expected-failure") != failing:

@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from pytest_modelgate import keywords
 from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
     DEFAULT_TOLERANCE,
@@ -90,3 +91,24 @@ class WholeNumber(argparse.Action):
         if number < self.minimum:
             parser.error(f"{name} must be at least {self.minimum}, got {text!r}")
         setattr(namespace, self.dest, number)
+
+
+def _expression(text: str) -> str:
+    try:
+        keywords.matcher(text)
+    except keywords.KeywordError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def add_keyword(parser: argparse.ArgumentParser, what: str, *flags: str) -> None:
+    """``-k EXPRESSION``: only the ``what`` a pytest-style keyword expression keeps (``bert``,
+    ``bert or gpt``, ``not slow``; a word with ``*?[`` is a glob); checked as it is parsed."""
+    parser.add_argument(
+        "-k",
+        *flags,
+        metavar="EXPRESSION",
+        type=_expression,
+        help=f"only the {what} this keyword expression keeps, as pytest -k does (bert or gpt, "
+        "not slow; a word with *?[ is a glob)",
+    )
