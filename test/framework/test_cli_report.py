@@ -99,9 +99,13 @@ def test_html_of_a_store_alone_judges_the_latest_update(
 ) -> None:
     out = tmp_path / "store.html"
     assert main(["report", "--baselines-dir", str(two_stores[1]), "--html", str(out)]) == 0
-    assert "1 regression" in capsys.readouterr().out
-    page = Page(out.read_text())
+    # judged on history points alone (no samples): said in other words, and why
+    assert "1 slower" in capsys.readouterr().out
+    text = out.read_text()
+    page = Page(text)
     assert [r["data-model"] for r in page.rows if r["data-verdict"] == "regression"] == ["model-03"]
+    assert "History points keep no samples" in text and ">slower</span>" in text
+    assert ">regression</span>" not in text
 
 
 def test_report_of_nothing_readable_is_a_problem(

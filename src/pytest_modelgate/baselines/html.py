@@ -23,6 +23,8 @@ from typing import Any
 from pytest_modelgate.baselines import render, store
 from pytest_modelgate.baselines.compare import MEMORY, REGRESSION, TIME, VERDICTS, Drift
 
+HISTORY = render.HISTORY_BASIS
+
 Point = Mapping[str, Any]
 #: per side, the history of each (model, device)
 Histories = Mapping[str, Mapping[tuple[str, str], Sequence[Point]]]
@@ -189,14 +191,14 @@ def chart(
 # -- the parts -------------------------------------------------------------------------------------
 
 
-def counts_html(counts: Mapping[str, int]) -> str:
+def counts_html(counts: Mapping[str, int], basis: str | None = None) -> str:
     cells = []
     for verdict in VERDICTS:
         n = counts.get(verdict, 0)
         zero = " zero" if n == 0 else ""
         cells.append(
             f'<div class="count{zero}" data-verdict="{verdict}" '
-            f'style="background:{COLOURS[verdict]}"><b>{n}</b>{verdict}</div>'
+            f'style="background:{COLOURS[verdict]}"><b>{n}</b>{render.word(verdict, basis)}</div>'
         )
     return f'<section class="counts" id="counts">{"".join(cells)}</section>'
 
@@ -257,7 +259,12 @@ def _num(value: float | None, text: str) -> str:
     return f'<td class="num" data-v="{data}">{esc(text)}</td>'
 
 
-def row(result: Mapping[str, Any], sides: Sequence[str], histories: Histories) -> str:
+def row(
+    result: Mapping[str, Any],
+    sides: Sequence[str],
+    histories: Histories,
+    basis: str | None = None,
+) -> str:
     key = (result["model"], result["device"])
     time, memory = metric_of(result, TIME), metric_of(result, MEMORY)
     verdict = result["verdict"]
@@ -277,7 +284,7 @@ def row(result: Mapping[str, Any], sides: Sequence[str], histories: Histories) -
         f'<tr data-model="{esc(result["model"].lower())}" data-verdict="{esc(verdict)}">'
         f"<td>{esc(result['model'])}</td><td>{esc(result['device'])}</td>"
         f'<td><span class="v" style="background:{COLOURS.get(verdict, "#616161")}">'
-        f"{esc(verdict)}</span>"
+        f"{esc(render.word(verdict, basis))}</span>"
         + (f'<div class="why">{esc(why)}</div>' if why else "")
         + "</td>"
         + _num(base, ms(base))
@@ -298,6 +305,7 @@ def build(
 ) -> str:
     """The whole page for a JSON report ``document`` and the stores' ``histories``."""
     results = list(document.get("results", ()))
+    basis = document.get("basis")
     results.sort(key=lambda r: (render.urgency(r["verdict"]), r["model"], r["device"]))
     named = document.get("sides")
     sides = [str(named[s]["label"]) for s in ("base", "head")] if named else ["baseline"]
@@ -325,7 +333,8 @@ def build(
         f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
         f"<header><h1>{esc(title)}</h1><p>{esc(heading)} {esc(' '.join(sources))} "
         f"{esc(generated)}</p></header><main>"
-        + counts_html(counts)
+        + counts_html(counts, basis)
+        + (f'<p class="note">{esc(render.HISTORY_RULE)}</p>' if basis == HISTORY else "")
         + shift_html(document.get("drift", {}))
         + errors
         + f'<section id="slower"><h2>Slower: {len(regressions)}</h2>'
@@ -339,7 +348,7 @@ def build(
         '</div><table id="models"><thead><tr>'
         + "".join(f"<th>{esc(c)}</th>" for c in columns)
         + "</tr></thead><tbody>"
-        + "".join(row(r, sides, histories) for r in results)
+        + "".join(row(r, sides, histories, basis) for r in results)
         + f"</tbody></table></section></main><script>{SCRIPT}</script></body></html>\n"
     )
 

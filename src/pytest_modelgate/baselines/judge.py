@@ -300,7 +300,9 @@ def previous_point(entry: Mapping[str, Any]) -> store.Entry | None:
 def store_document(
     found: Mapping[str, Mapping[str, store.Entry]], rule: compare.Rule
 ) -> dict[str, Any]:
-    """The report of a store alone: each latest measurement against the previous one."""
+    """The report of a store alone: each latest measurement against the previous one. Its
+    ``basis`` says so: history points keep no samples, so only the tolerance and the common
+    shift judge here, and the page words its verdicts for that (``render.HISTORY_WORDS``)."""
 
     def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
         return previous_point(found[device][model]), None
@@ -317,4 +319,5 @@ def store_document(
         else r
         for r in results
     ]
-    return render.document(results, drift={d: v.as_dict() for d, v in sorted(drifts.items())})
+    drift = {d: v.as_dict() for d, v in sorted(drifts.items())}
+    return render.document(results, drift=drift, basis=render.HISTORY_BASIS)

@@ -33,6 +33,24 @@ HEADER = ("model", "device", "metric", "baseline", "current", "change", "verdict
 SCHEMA_RESOURCE = "report.schema.json"
 
 
+#: a report whose results judge a store's history, not a run (``judge.store_document``)
+HISTORY_BASIS = "history"
+#: how a history report words the verdicts that a run's fuller rule would word otherwise
+HISTORY_WORDS = {"regression": "slower", "improvement": "faster"}
+#: what a history report says of its rule
+HISTORY_RULE = (
+    "Each model's latest recording against the one before it on the same machine. History "
+    "points keep no samples, so only the tolerance and the run's common shift judge here, not "
+    "the noise band, the significance test or the later rounds of a test run: 'slower' and "
+    "'faster' are worth a test run or a modelgate ab to confirm."
+)
+
+
+def word(verdict: str, basis: str | None = None) -> str:
+    """How a verdict is shown: as itself, or in a history report's words."""
+    return HISTORY_WORDS.get(verdict, verdict) if basis == HISTORY_BASIS else verdict
+
+
 def urgency(verdict: str) -> int:
     """Where a verdict sorts: regressions first, then inconclusive, new, improvements, ok."""
     return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)

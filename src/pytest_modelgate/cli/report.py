@@ -77,7 +77,9 @@ def run_report(args: argparse.Namespace) -> int:
 
 def report_counts(document: Mapping[str, Any]) -> str:
     counts = document.get("counts", {})
-    return ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "nothing checked"
+    basis = document.get("basis")
+    shown = [f"{n} {render.word(v, basis)}" for v, n in counts.items() if n]
+    return ", ".join(shown) or "nothing checked"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
