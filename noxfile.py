@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import nox
 
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["framework", "lint", "models", "coverage"]
+nox.options.sessions = ["framework", "lint", "build", "models", "coverage"]
 
 # torch is pinned wherever it is installed: the `models` extra pins both torch and transformers
 # (pyproject.toml is the one place). On Linux, PyPI's torch is the CUDA build, pinned or not;
@@ -70,6 +72,32 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", *session.posargs)
     session.run("lint-imports")
+
+
+# What `nox -s build` checks in the wheel it built, installed in a venv of its own.
+WHEEL_CHECK = """
+import subprocess, sys
+import pytest_modelgate
+help = subprocess.run([sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True)
+assert "modelgate: model test gating" in help.stdout, "the pytest11 entry point is not loaded"
+version = subprocess.run(["modelgate", "--version"], capture_output=True, text=True, check=True)
+assert version.stdout.split() == ["modelgate", pytest_modelgate.__version__], version.stdout
+print("wheel ok:", pytest_modelgate.__file__)
+"""
+
+
+@nox.session(tags=["fast"])
+def build(session: nox.Session) -> None:
+    """Build the wheel into dist/ and check it installed in a clean venv (plugin, command)."""
+    session.install("build")
+    session.run("python", "-m", "build", "--wheel", "--outdir", "dist")
+    wheels = sorted(pathlib.Path("dist").glob("pytest_modelgate-*.whl"))
+    check = session.create_tmp()
+    venv = pathlib.Path(check, "wheel-venv")
+    session.run("python", "-m", "venv", "--clear", str(venv))
+    python = str(venv / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--quiet", str(wheels[-1]), external=True)
+    session.run(python, "-c", WHEEL_CHECK, external=True, env={"PATH": f"{venv}/bin"})
 
 
 @nox.session(tags=["models"])

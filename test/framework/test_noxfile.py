@@ -190,3 +190,26 @@ def test_the_models_tag_runs_only_sessions_that_need_no_arguments() -> None:
                         tagged.append(name)
     assert "perf-ab" not in tagged
     assert {"models", "models-cuda"} <= set(tagged)
+
+
+def test_the_build_session_checks_the_wheel_and_ci_runs_it() -> None:
+    function = sessions()["build"]
+    runs = calls(function, "run")
+    assert ["python", "-m", "build", "--wheel", "--outdir", "dist"] in runs
+    assert any(UNKNOWN in run and "-c" in run for run in runs)  # the check in a clean venv
+    source = NOXFILE.read_text(encoding="utf-8")
+    assert '"build"' in source.split("nox.options.sessions = ", 1)[1].splitlines()[0]
+    workflow = (ROOT / ".github" / "workflows" / "tests.yml").read_text(encoding="utf-8")
+    assert "nox -s build" in workflow
+
+
+def test_cpu_jobs_take_torch_from_the_cpu_index_and_cache_downloads() -> None:
+    """Read as a user of the workflow would: no CPU job pulls the CUDA build of torch."""
+    text = (ROOT / ".github" / "workflows" / "tests.yml").read_text(encoding="utf-8")
+    jobs = re.split(r"\n  (?=[a-z-]+:\n)", text.split("\njobs:\n", 1)[1])
+    cpu = r"nox -s (models(?!-cuda)|coverage|perf-ab|update-baselines)"
+    installs_torch = [j for j in jobs if re.search(cpu, j)]
+    assert len(installs_torch) == 4, [j.splitlines()[0] for j in jobs]
+    for job in installs_torch:
+        assert "PIP_EXTRA_INDEX_URL: https://download.pytorch.org/whl/cpu" in job, job[:40]
+        assert "cache: pip" in job and "cache-dependency-path: pyproject.toml" in job, job[:40]
