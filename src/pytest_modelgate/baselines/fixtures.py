@@ -8,16 +8,16 @@ baselines' worker); outside pytest they read and write ``baselines/`` under the 
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_modelgate.baselines import compare, judge, store, worker
-from pytest_modelgate.baselines.measure import REAL_CLOCK, Stats, measure
+from pytest_modelgate.baselines.measure import Stats, measure
 from pytest_modelgate.settings import DEFAULT_TOLERANCE, Settings
 
 STANDALONE_DIR = Path("baselines")
@@ -50,19 +50,14 @@ class ModelTestUtils:
         """
         where = device or infer_device(model)
         item = worker.CURRENT_ITEM.get()
-        runner = worker.of(item.config) if item is not None else None
-
-        def run() -> Stats:
-            return measure(
-                model,
-                inputs,
-                warmup_runs=warmup_runs,
-                test_runs=test_runs,
-                device=where,
-                clock=runner.clock if runner is not None else REAL_CLOCK,
-                turn=runner.turn if runner is not None else nullcontext,
+        if item is not None:
+            run = worker.of(item.config).measuring(
+                model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=where
             )
-
+        else:
+            run = functools.partial(
+                measure, model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=where
+            )
         stats = run().as_dict()
         if item is not None:  # its check may find it slower: then it is measured again later
             item.stash.setdefault(worker.MEASURED_KEY, []).append((stats, run))
@@ -187,18 +182,9 @@ class Benchmark:
         test_runs: int = 10,
     ) -> compare.Result:
         plugin = worker.of(self.item.config)
-
-        def run() -> Stats:
-            return measure(
-                model,
-                inputs,
-                warmup_runs=warmup_runs,
-                test_runs=test_runs,
-                device=device,
-                clock=plugin.clock,
-                turn=plugin.turn,
-            )
-
+        run = plugin.measuring(
+            model, inputs, warmup_runs=warmup_runs, test_runs=test_runs, device=device
+        )
         rule = worker.rule_for(self.item, plugin.settings.baseline_tolerance)
         result = plugin.check(
             self.item,

@@ -165,6 +165,35 @@ def records_of(
     ]
 
 
+def judge_record(
+    record: Record,
+    baseline: store.Entry | None,
+    problem: str | None,
+    drift: compare.Drift,
+    rounds: Sequence[store.Entry] = (),
+    round_drifts: Sequence[compare.Drift] = (),
+    fields: Sequence[str] = store.COMPARED_FIELDS,
+) -> compare.Result:
+    """One record's verdict against its ``baseline`` (``problem``: why its file could not be
+    read), within the shift ``drift`` of its moment, with its later ``rounds`` each within its
+    own of ``round_drifts``."""
+    result = compare.compare(
+        record.model,
+        record.device,
+        record.entry,
+        baseline,
+        record.rule,
+        fingerprint=record.entry.get("fingerprint"),
+        fingerprint_fields=fields,
+        load_error=problem,
+        test=record.test,
+        drift=drift,
+        rounds=rounds,
+        round_drifts=round_drifts,
+    )
+    return dataclasses.replace(result, updated=record.update)
+
+
 def judge_run(
     records: Sequence[Record],
     lookup: Lookup,
@@ -191,21 +220,9 @@ def judge_run(
     for record, baseline, problem in found:
         shift = timelines.get(record.device, compare.timeline(()))
         later = rounds.get(record.key, ())
-        result = compare.compare(
-            record.model,
-            record.device,
-            record.entry,
-            baseline,
-            record.rule,
-            fingerprint=record.entry.get("fingerprint"),
-            fingerprint_fields=fields,
-            load_error=problem,
-            test=record.test,
-            drift=shift.at(record.measured_at),
-            rounds=later,
-            round_drifts=[shift.at(r.get("measured_at")) for r in later],
-        )
-        results.append(dataclasses.replace(result, updated=record.update))
+        drifts = [shift.at(r.get("measured_at")) for r in later]
+        drift = shift.at(record.measured_at)
+        results.append(judge_record(record, baseline, problem, drift, later, drifts, fields))
     return results, {device: line.overall for device, line in timelines.items()}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import statistics
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -26,7 +27,14 @@ import pytest
 
 from pytest_modelgate import hardware
 from pytest_modelgate.baselines import compare, judge, store
-from pytest_modelgate.baselines.measure import REAL_CLOCK, Clock, Stats, Turn, check_stats
+from pytest_modelgate.baselines.measure import (
+    REAL_CLOCK,
+    Clock,
+    Stats,
+    Turn,
+    check_stats,
+    measure,
+)
 from pytest_modelgate.settings import SettingError, Settings, parse_tolerance
 
 REPORT_ATTR = "modelgate_baselines"
@@ -148,6 +156,28 @@ class Worker:
         """The clock measurements read (read when measuring: a conftest may set it late)."""
         return self.config.stash.get(CLOCK_KEY, REAL_CLOCK)
 
+    def measuring(
+        self,
+        model: Callable[..., Any],
+        inputs: Any,
+        *,
+        warmup_runs: int,
+        test_runs: int,
+        device: str,
+    ) -> Callable[[], Stats]:
+        """How to measure ``model`` on ``inputs`` in this run, as often as asked: with the run's
+        clock and, in an A/B run, taking turns with the other side."""
+        return functools.partial(
+            measure,
+            model,
+            inputs,
+            warmup_runs=warmup_runs,
+            test_runs=test_runs,
+            device=device,
+            clock=self.clock,
+            turn=self.turn,
+        )
+
     @property
     def turn(self) -> Turn:
         """What measurements take their samples inside (see ``TURN_KEY``)."""
@@ -234,21 +264,7 @@ class Worker:
         baseline, problem = self.store.lookup(record.device, record.model)
         drift = compare.drift_of(self.ratios[-compare.DRIFT_WINDOW :])
         rounds = self.rounds[key]
-        judged = compare.compare(
-            record.model,
-            record.device,
-            record.entry,
-            baseline,
-            record.rule,
-            fingerprint=record.entry.get("fingerprint"),
-            fingerprint_fields=store.COMPARED_FIELDS,
-            load_error=problem,
-            test=result.test,
-            drift=drift,
-            rounds=rounds,
-            round_drifts=[drift] * len(rounds),
-        )
-        return dataclasses.replace(judged, updated=result.updated)
+        return judge.judge_record(record, baseline, problem, drift, rounds, [drift] * len(rounds))
 
     def _remeasure(self, suspects: Sequence[Suspect]) -> None:
         for suspect in suspects:
