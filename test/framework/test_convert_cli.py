@@ -15,8 +15,8 @@ from pytest_modelgate.cli import main
 from pytest_modelgate.convert import files
 
 FIXTURES = Path(__file__).parent / "convert_fixtures"
-FOUND = 27
-CONVERTED = 22
+FOUND = 29
+CONVERTED = 25
 
 
 @pytest.fixture
@@ -55,14 +55,14 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
         in (lines[7])
     )
     assert f"[7/{FOUND}] ⏭️ Skipping test_hf_binary.py (binary file, not Python source)" in lines
-    assert f"[12/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
+    assert f"[13/{FOUND}] ⏭️ Skipping test_hf_empty.py (empty file)" in lines
     assert (
-        f"[22/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
+        f"[24/{FOUND}] ✅ Converted test_hf_xlm-roberta.py → test_hf_xlm_roberta_improved.py"
         in lines
     )
     assert lines[-2:] == [
         f"Conversion complete: {CONVERTED}/{FOUND} successful",
-        "converted: 22, skipped: 5",
+        "converted: 25, skipped: 4",
     ]
     # The outputs are the golden modules; nothing else changed but the output dir and report.
     after = tree(project)
@@ -78,6 +78,19 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
     assert any("does not fit clip" in r for r in entries["test_hf_clip.py"]["reasons"])
     assert entries["test_hf_empty.py"]["skip_reason"] == "empty file"
     assert entries["test_hf_bert.py"]["output"] == "test_hf_bert_improved.py"
+    # a model type with a config and no auto model class: converted, its tests expected to fail
+    nougat = entries["test_hf_nougat.py"]
+    assert (nougat["status"], nougat["model_type"]) == ("converted", "nougat")
+    assert (nougat["known_type"], nougat["config_only"]) == (False, True)
+    assert nougat["detail"] == "its tests are expected failures: no pair to run"
+    assert (
+        f"[18/{FOUND}] ✅ Converted test_hf_nougat.py → test_hf_nougat_improved.py"
+        " (its tests are expected failures: no pair to run)"
+    ) in lines
+    assert (
+        f"[17/{FOUND}] ✅ Converted test_hf_mystery_net.py → test_hf_mystery_net_improved.py"
+        " (its tests are expected failures: unknown model type)"
+    ) in lines
 
 
 def test_existing_outputs_are_kept_unless_overwrite(
@@ -250,15 +263,15 @@ def test_quiet_prints_failures_and_the_summary_only(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["convert", "--quiet"]) == 0
-    summary = f"Conversion complete: {CONVERTED}/{FOUND} successful (converted: 22, skipped: 5)"
+    summary = f"Conversion complete: {CONVERTED}/{FOUND} successful (converted: 25, skipped: 4)"
     assert capsys.readouterr().out == summary + "\n"
     (project / "test/improved/test_hf_gpt2_improved.py").write_text("stale\n")
     assert main(["convert", "--check", "-q"]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"[14/{FOUND}] ❌ Stale test_hf_gpt2.py → test_hf_gpt2_improved.py"
+        f"[15/{FOUND}] ❌ Stale test_hf_gpt2.py → test_hf_gpt2_improved.py"
         " (differs: convert with --overwrite)",
         f"Conversion complete: {CONVERTED - 1}/{FOUND} successful"
-        " (skipped: 5, stale: 1, up-to-date: 21)",
+        " (skipped: 4, stale: 1, up-to-date: 24)",
     ]
 
 

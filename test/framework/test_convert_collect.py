@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 LEGACY = Path(__file__).parent / "convert_fixtures" / "legacy"
-MODULES = 22
+MODULES = 25
 TESTS = 4  # forward, deterministic, save/load, performance
 DEVICES = 3  # cpu, cuda, mps
 

@@ -67,6 +67,9 @@ CONVERTED = [
         "test_hf_deberta_v2.py tokens deberta-v2 None fill-mask fill-mask",
         # in a sub-folder
         "sub/test_hf_roberta.py ast roberta FacebookAI/roberta-base fill-mask fill-mask",
+        # a model type with no task head: its base pair; a skillset template, not Python
+        "test_hf_dpr.py tokens dpr facebook/dpr-question_encoder-single-nq-base"
+        " feature-extraction base",
     ]
 ]
 
@@ -75,8 +78,6 @@ SKIPPED = [
     ("test_hf_api_integration.py", "no model: 'api_integration' is no model type"),
     ("test_hf_empty.py", "empty file"),
     ("test_hf_binary.py", "binary file, not Python source"),
-    # a skillset template whose only model_type is a task, of a model transformers lacks
-    ("test_hf_nougat.py", "no model: 'nougat' is no model type"),
 ]
 
 
@@ -105,6 +106,7 @@ def test_skipped_fixture(source: str, reason: str) -> None:
 
 def test_every_fixture_is_covered() -> None:
     covered = {c[0] for c in CONVERTED} | {s[0] for s in SKIPPED} | {u[0] for u in UNKNOWN}
+    covered |= {p[0] for p in PAIRLESS}
     on_disk = {p.relative_to(LEGACY).as_posix() for p in LEGACY.rglob("test_hf_*.py")}
     assert on_disk == covered
 
@@ -131,9 +133,92 @@ def test_unknown_types_are_converted_as_expected_failures(
     assert "pytest.mark.xfail(reason=UNKNOWN_TYPE, strict=True)" in generate(found)
 
 
+PAIRLESS = [
+    # a skillset template (no test shape) of a model type that has a config and no auto class
+    ("test_hf_nougat.py", "nougat", None),
+    # a family template of one: its registry is named in capitals
+    ("test_hf_rag.py", "rag", "facebook/rag-token-nq"),
+]
+
+
+@pytest.mark.parametrize(("source", "model_type", "model_id"), PAIRLESS)
+def test_a_type_without_a_pair_is_converted_as_an_expected_failure(
+    source: str, model_type: str, model_id: str | None
+) -> None:
+    found = extract_fixture(source)
+    assert found.is_model, found.skip_reason
+    assert (found.model_type, found.model_id) == (model_type, model_id)
+    assert (found.known_type, found.config_only) == (False, True)
+    assert found.reasons[0] == (
+        f"model type {model_type!r} has a config in transformers {VERSION[: -len(' registry')]} "
+        "but no auto model class: the catalog has no pair to run"
+    )
+    assert found.reasons[1] == f"model type {model_type!r} from the file name"
+    assert "pytest.mark.xfail(reason=NO_PAIR, strict=True)" in generate(found)
+
+
+NOUGAT = (LEGACY / "test_hf_nougat.py").read_text(encoding="utf-8")
+
+
+def skillset(name: str) -> bytes:
+    """The nougat template renamed: a shape whose file name alone names the model (no test
+    class, model registry, declared model type or model id)."""
+    return NOUGAT.replace("nougat", name).encode()
+
+
+def test_every_model_type_transformers_has_converts_from_its_file_name() -> None:
+    index = ex.registry_index()
+    assert len(index.heads) == 666  # the auto mappings' model types, base-only ones included
+    assert len(index.configs) == 156  # those with a config and no auto model class
+    for model_type in [*index.heads, *index.configs]:
+        found = extract(f"test_hf_{model_type}.py", skillset(model_type))
+        assert found.is_model, (model_type, found.skip_reason)
+        parents = index.configs.get(model_type)
+        if parents is None:  # a catalog type
+            assert (found.model_type, found.known_type) == (model_type, True)
+            assert found.head in index.heads[model_type]
+        elif parents:  # part of a catalog type's model: tested through it
+            assert (found.model_type, found.known_type) == (parents[0], True), model_type
+            assert f"{model_type} is part of the {parents[0]} model" in found.reasons[0]
+        else:
+            assert (found.model_type, found.config_only) == (model_type, True)
+
+
+@pytest.mark.parametrize(
+    ("name", "model_type"),
+    [
+        ("clvp_decoder", "clvp"),  # by name alone a guess; the config table says so
+        ("florence_vision", "florence2"),  # no name part says it
+        ("kosmos_2_5_text_model", "kosmos-2.5"),  # a name part would say kosmos-2
+        ("Siglip_Text_Model", "siglip"),
+    ],
+)
+def test_a_sub_config_is_tested_through_the_model_that_holds_it(name: str, model_type: str) -> None:
+    found, evidence = ex.choose_model_type(name, scan.Facts(), ex.registry_index())
+    assert found == model_type
+    assert evidence.startswith("file name: ")
+    assert "with no auto model class of its own (config table)" in evidence
+
+
+def test_a_sub_config_held_by_two_models_takes_the_one_serving_the_task() -> None:
+    index = ex.registry_index()
+    assert index.configs["inkling_audio"] == ("inkling_mm_model", "inkling_text")
+    chat = scan.Facts(tasks=[Found("text-generation", "task field", (1, 0))])
+    assert ex.choose_model_type("inkling_audio", chat, index)[0] == "inkling_text"
+    assert ex.choose_model_type("inkling_audio", scan.Facts(), index)[0] == "inkling_mm_model"
+
+
+def test_a_dotted_model_type_is_found_by_its_parts() -> None:
+    index = ex.registry_index()
+    assert ex.choose_model_type("kosmos_2_5", scan.Facts(), index) == ("kosmos-2.5", "file name")
+    assert ex.choose_model_type("kosmos-2.5", scan.Facts(), index) == ("kosmos-2.5", "file name")
+
+
 TASKS_AS_NAMES = [
-    # the template's model_type default is a task
-    ("test_hf_nougat.py", None, None),
+    # the template's model_type default is a task; the file name names the model
+    ("test_hf_nougat.py", None, "nougat"),
+    # the same template, of a model transformers lacks
+    ("test_hf_quillnet.py", skillset("quillnet").decode(), None),
     # the file name and the test class name a task, and the file declares no model type
     (
         "test_hf_text_generation.py",

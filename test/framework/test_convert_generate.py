@@ -61,7 +61,7 @@ def test_goldens_have_no_strays() -> None:
     expected = {golden_path(s) for s in CONVERTED}
     packages = {GOLDEN / d / files.PACKAGE_FILE for d in ("", "sub", "variants")}
     assert set(GOLDEN.rglob("*.py")) == expected | packages
-    assert len(CONVERTED) == 22
+    assert len(CONVERTED) == 25
 
 
 def constants_of(text: str) -> dict[str, object]:
@@ -103,6 +103,19 @@ def test_unknown_type_is_a_strict_expected_failure() -> None:
     text = generate(unknown)
     assert constants_of(text)["UNKNOWN_TYPE"] == "model type 'mystery' unknown"
     assert "pytest.mark.xfail(reason=UNKNOWN_TYPE, strict=True)" in text
+    assert "NO_PAIR" not in text
+
+
+def test_a_type_without_a_pair_is_a_strict_expected_failure_with_its_reason() -> None:
+    reason = "model type 'nougat' has a config in transformers 5.24.0 but no auto model class"
+    pairless = dataclasses.replace(
+        BERT, model_type="nougat", known_type=False, config_only=True, reasons=(reason,)
+    )
+    text = generate(pairless)
+    assert constants_of(text)["NO_PAIR"] == reason
+    assert "pytest.mark.xfail(reason=NO_PAIR, strict=True)" in text
+    assert "UNKNOWN_TYPE" not in text
+    compile(text, "test_hf_nougat_improved.py", "exec")
 
 
 def test_same_input_same_bytes() -> None:

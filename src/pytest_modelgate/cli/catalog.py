@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--write-snapshot",
         action="store_true",
-        help="rewrite the registry snapshot from the installed transformers (imports it)",
+        help="rewrite the registry snapshot, and the converter's table of model types that have "
+        "only a config, from the installed transformers (imports it)",
     )
     parser.set_defaults(func=run)
 
@@ -66,10 +67,13 @@ def record_slow(report: Path) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.write_snapshot:
+        from pytest_modelgate.convert import configs  # imports transformers: only here
+
         registry = catalog.write_snapshot()
+        configs.write_table()  # the converter's table of config-only types, for the same release
         print(
             f"wrote {catalog.SNAPSHOT.name}: {len(registry.pairs)} pairs of transformers "
-            f"{registry.transformers_version}"
+            f"{registry.transformers_version}, and the converter's table of config-only types"
         )
         return 0
     if args.record_slow is not None:

@@ -162,6 +162,7 @@ def settle(
     if result.text is None:
         return "skipped", None, extraction.skip_reason or "no model"
     output, clash = claim(extraction, claimed)
+    note = "; ".join(n for n in (clash, expectation(extraction)) if n)
     data = result.text.encode("utf-8")
     try:
         existing = folder.read(output)
@@ -176,7 +177,7 @@ def settle(
             return (
                 ("exists", output, "output exists")
                 if existing is not None and not args.overwrite
-                else ("would-convert", output, "")
+                else ("would-convert", output, note)
             )
         for package in packages:  # written even when the module is kept: it must collect
             folder.write(package, files.PACKAGE_TEXT.encode("utf-8"))
@@ -186,7 +187,16 @@ def settle(
             folder.write(output, data)
     except (OSError, files.UnsafePathError) as error:
         return "failed", output, str(error)
-    return "converted", output, clash
+    return "converted", output, note
+
+
+def expectation(extraction: Extraction) -> str:
+    """The log's note on a module whose checks cannot run (its tests are strict expected
+    failures), or "" for one whose model type has pairs in the catalog."""
+    if extraction.known_type:
+        return ""
+    why = "no pair to run" if extraction.config_only else "unknown model type"
+    return f"its tests are expected failures: {why}"
 
 
 def claim(extraction: Extraction, claimed: dict[str, str]) -> tuple[str, str]:

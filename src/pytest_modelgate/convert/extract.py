@@ -37,7 +37,8 @@ ID_RANKS = {
     "pipeline call": 6,
 }
 # Checkpoint-family names of legacy files that are no model type (``bertweet`` is a roberta),
-# and families transformers lacks, whose names must not be guessed by prefix (``beit3``).
+# families transformers lacks, whose names must not be guessed by prefix (``beit3``), and the
+# model types transformers has a config for but no auto model class (``nougat``; ``configs``).
 ALIASES = Path(__file__).with_name("aliases.json")
 TASK_RANKS = {"pipeline call": 0, "task field": 1, "recommended_tasks": 2}
 
@@ -84,7 +85,12 @@ _CUES = {
 
 @dataclass(frozen=True)
 class Index:
-    """The registry, indexed for the lookups extraction makes many times per file."""
+    """The registry, indexed for the lookups extraction makes many times per file.
+
+    ``by_norm`` and ``heads`` hold the catalog's model types (those with pairs); ``configs``
+    holds the model types transformers has without an auto model class, each with the catalog
+    types that hold it, and ``config_norm`` finds them by name.
+    """
 
     by_norm: dict[str, str]
     by_class: dict[str, str]
@@ -93,6 +99,14 @@ class Index:
     transformers_version: str
     aliases: dict[str, tuple[str, ...]]
     absent: frozenset[str]
+    configs: dict[str, tuple[str, ...]]
+    config_norm: dict[str, str]
+    configs_version: str
+
+    def find(self, key: str) -> str | None:
+        """The model type a normalized name ``key`` is: a catalog type, else a type with a
+        config only."""
+        return self.by_norm.get(key) or self.config_norm.get(key)
 
 
 def load_aliases(
@@ -112,6 +126,30 @@ def load_aliases(
     return aliases, frozenset(normalize(n) for n in data["absent"])
 
 
+def load_configs(path: Path, by_norm: dict[str, str]) -> tuple[dict[str, tuple[str, ...]], str]:
+    """The config table of ``path`` (model type -> the catalog types that hold it), less the
+    types the catalog has, and the transformers version it was made from; raises ``ValueError``
+    naming an entry held by a type the registry lacks."""
+    data = json.loads(path.read_text(encoding="utf-8"))["configs"]
+    known = set(by_norm.values())
+    table: dict[str, tuple[str, ...]] = {}
+    for name, value in sorted(data["types"].items()):
+        held = (value,) if isinstance(value, str) else tuple(value)
+        for model_type in held:
+            if model_type not in known:
+                raise ValueError(f"{path.name}: config {name!r}: no model type {model_type!r}")
+        if normalize(name) not in by_norm:
+            table[name] = held
+    return table, str(data["transformers_version"])
+
+
+def norm_keys(model_type: str) -> tuple[str, ...]:
+    """The keys a model type is found by: its normalized name, and that less its dots, as a
+    name split into parts writes it (``kosmos_2_5`` is ``kosmos-2.5``)."""
+    key = normalize(model_type)
+    return (key, key.replace(".", "")) if "." in key else (key,)
+
+
 @cache
 def registry_index() -> Index:
     registry = load_registry()
@@ -120,11 +158,14 @@ def registry_index() -> Index:
     heads: dict[str, list[str]] = {}
     categories: dict[str, str] = {}
     for pair in registry.pairs:
-        by_norm.setdefault(normalize(pair.model_type), pair.model_type)
+        for key in norm_keys(pair.model_type):
+            by_norm.setdefault(key, pair.model_type)
         by_class.setdefault(pair.class_name, pair.model_type)
         heads.setdefault(pair.model_type, []).append(pair.head)
         categories[pair.model_type] = pair.category
     aliases, absent = load_aliases(ALIASES, by_norm)
+    configs, configs_version = load_configs(ALIASES, by_norm)
+    config_norm = {key: t for t in configs for key in norm_keys(t)}
     return Index(
         by_norm,
         by_class,
@@ -133,6 +174,9 @@ def registry_index() -> Index:
         registry.transformers_version,
         aliases,
         absent,
+        configs,
+        config_norm,
+        configs_version,
     )
 
 
@@ -145,7 +189,10 @@ class Extraction:
     parser: str
     skip_reason: str | None = None
     model_type: str | None = None
+    # The catalog has pairs for the model type: its checks can run.
     known_type: bool = False
+    # Transformers has the model type, as a config only: the catalog has no pair for it.
+    config_only: bool = False
     model_id: str | None = None
     task: str | None = None
     head: str | None = None
@@ -223,7 +270,7 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
     ]
     model_id = choose_model_id(facts, reasons)
     # Class names and ids alone may be a helper's; a model test also has a test's shape.
-    weak = model_type is None or evidence in ("class name", "model id")
+    weak = model_type is None or evidence.startswith(("class name", "model id"))
     has_shape = bool(
         facts.test_classes
         or facts.has_registry
@@ -238,17 +285,22 @@ def extract(source: str, data: bytes, index: Index | None = None) -> Extraction:
         return Extraction(source, name, parser, skip_reason=reason)
     if model_type is None:
         model_type, task, head, category = unknown_type(name, facts, text, index, reasons)
-    else:
+    elif model_type in index.heads:
         reasons.insert(0, f"model type {model_type!r} from the {evidence}")
         heads = index.heads[model_type]
         category = index.categories[model_type]
         task, head = choose_task(model_type, heads, facts.tasks, reasons, category=category)
+    else:
+        reasons.insert(0, f"model type {model_type!r} from the {evidence}")
+        reasons.insert(0, no_pair_reason(model_type, index))
+        task, head, category = guess_task(facts, text, reasons)
     return Extraction(
         source,
         name,
         parser,
         model_type=model_type,
         known_type=model_type in index.heads,
+        config_only=model_type in index.configs,
         model_id=model_id,
         task=task,
         head=head,
@@ -261,9 +313,8 @@ def unknown_type(
     name: str, facts: Facts, text: str, index: Index, reasons: list[str]
 ) -> tuple[str, str, str, str]:
     """Model type, task, head and category of a model test whose type the registry lacks:
-    the declared type or the file's name, its first pipeline task, the category of that task
-    (or of the file's words, for plain feature extraction). The tests of such a module are
-    strict expected failures, with the first reason as theirs."""
+    the declared type or the file's name, and the task ``guess_task`` finds. The tests of such
+    a module are strict expected failures, with the first reason as theirs."""
     declared = _named_types(facts)
     model_type = declared[0] if declared else name
     reasons.insert(
@@ -271,13 +322,29 @@ def unknown_type(
         f"model type {model_type!r} is not in the transformers "
         f"{index.transformers_version} registry",
     )
+    return (model_type, *guess_task(facts, text, reasons))
+
+
+def no_pair_reason(model_type: str, index: Index) -> str:
+    """Why the module of a model type transformers has as a config only cannot run: the reason
+    of its strict expected failures, which turn red once the catalog gains a pair for it."""
+    return (
+        f"model type {model_type!r} has a config in transformers {index.configs_version} "
+        "but no auto model class: the catalog has no pair to run"
+    )
+
+
+def guess_task(facts: Facts, text: str, reasons: list[str]) -> tuple[str, str, str]:
+    """Task, head and category of a model test with no pair in the catalog: the file's first
+    pipeline task (else feature extraction), that task's first head and its category (or the
+    category of the file's words, for plain feature extraction)."""
     tasks = [task_name(f.value) for f in _ranked(facts.tasks, TASK_RANKS)]
     task = next((t for t in tasks if t in TASK_HEADS), "feature-extraction")
     category = categorize(TASK_HEADS[task])
     if category == "text" and task in ("feature-extraction", "image-feature-extraction"):
         category = category_from_cues(text)
         reasons.append(f"category {category!r} from the file's content")
-    return model_type, task, TASK_HEADS[task][0], category
+    return task, TASK_HEADS[task][0], category
 
 
 def _declares_id(facts: Facts) -> bool:
@@ -327,12 +394,16 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
     part of the name (a guess, said so in the evidence). When the file declares a name of its
     own that none of these finds, its type is unknown: class names and ids elsewhere in it
     (often a template's leftovers) do not override what the file says it tests.
+
+    A model type transformers has as a config only stands for the catalog type that holds it
+    (``clvp_decoder`` is tested through ``clvp``), said so in the evidence; one no catalog type
+    holds (``nougat``) is the answer itself, and its module cannot run.
     """
     own = [(value, source) for value, source in _own_names(name, facts) if not is_task(value)]
     for value, source in own:
-        found = index.by_norm.get(normalize(value))
+        found = index.find(normalize(value))
         if found is not None:
-            return found, source
+            return held_by(found, source, facts, index)
     for value, source in own:
         types = index.aliases.get(normalize(value), ())
         if types:
@@ -342,27 +413,41 @@ def choose_model_type(name: str, facts: Facts, index: Index) -> tuple[str | None
         return None, ""
     found, whole_part = _name_match(re.split(r"[-_.]+", name), "_", index)
     if found is not None:
-        return found, f"file name {name!r}, {_part_note(whole_part)}"
+        return held_by(found, f"file name {name!r}, {_part_note(whole_part)}", facts, index)
     for fact in facts.test_classes:
         found, whole_part = _name_match(_CAMEL.findall(fact.value), "", index)
         if found is not None:
-            return found, f"{fact.source}, {_part_note(whole_part)}"
+            return held_by(found, f"{fact.source}, {_part_note(whole_part)}", facts, index)
     named = normalize(name)
     if _named_types(facts) or any(normalize(f.value) == named for f in facts.test_classes):
         return None, ""  # the file names its model, and the registry has no such type
     for fact in facts.classes:
         found = index.by_class.get(fact.value)
         if found is None and fact.value.endswith("Config"):
-            found = index.by_norm.get(normalize(fact.value[: -len("Config")]))
+            found = index.find(normalize(fact.value[: -len("Config")]))
         if found is not None:
-            return found, "class name"
+            return held_by(found, "class name", facts, index)
     for fact in _ranked(facts.ids, ID_RANKS):
         if is_checkpoint_id(fact.value):
             basename = fact.value.rsplit("/", 1)[-1]
             found, _ = _name_match(re.split(r"[-_.]+", basename), "-", index)
             if found is not None:
-                return found, "model id"
+                return held_by(found, "model id", facts, index)
     return None, ""
+
+
+def held_by(found: str, evidence: str, facts: Facts, index: Index) -> tuple[str, str]:
+    """The model type to test for ``found`` and the evidence: a catalog type, or a type with a
+    config only that no catalog type holds, is itself; another config-only type is the catalog
+    type that holds it, the one serving the file's task when several do."""
+    holders = index.configs.get(found, ())
+    if not holders:
+        return found, evidence
+    holder = _serving(holders, facts, index)
+    return holder, (
+        f"{evidence}: {found} is part of the {holder} model, "
+        "with no auto model class of its own (config table)"
+    )
 
 
 def _serving(types: tuple[str, ...], facts: Facts, index: Index) -> str:
@@ -391,7 +476,7 @@ def _name_match(parts: list[str], joiner: str, index: Index) -> tuple[str | None
     runs = [parts[:end] for end in range(len(parts), 0, -1)]
     runs += [parts[start:] for start in range(1, len(parts))]
     for run in runs:
-        found = index.by_norm.get(normalize(joiner.join(run)))
+        found = index.find(normalize(joiner.join(run)))
         if found is not None:
             return found, True
     whole = normalize("".join(parts))
@@ -399,7 +484,7 @@ def _name_match(parts: list[str], joiner: str, index: Index) -> tuple[str | None
     pieces += [whole[:end] for end in range(len(whole) - 1, 3, -1)]
     pieces.append(re.sub(r"v?\d+$", "", whole))
     for piece in pieces:
-        found = index.by_norm.get(piece)
+        found = index.find(piece)
         if found is not None:
             return found, False
     return None, False

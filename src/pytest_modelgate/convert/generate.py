@@ -73,8 +73,19 @@ def test_performance(device: str, model_source: str, model_benchmark: Any) -> No
     model_benchmark(name, built.model, built.inputs, device=device)
 """
 
+# A module whose checks cannot run (no pair in the catalog) fails them, as expected, for the
+# reason its constant holds; strict, so that it turns red once they pass: convert it again.
 XFAIL = """
-pytestmark.append(pytest.mark.xfail(reason=UNKNOWN_TYPE, strict=True))"""
+pytestmark.append(pytest.mark.xfail(reason={name}, strict=True))"""
+
+
+def xfail_name(extraction: Extraction) -> str | None:
+    """The constant holding why the module's tests are expected to fail, or None when its model
+    type has pairs: ``NO_PAIR`` for a type transformers has as a config only, ``UNKNOWN_TYPE``
+    for one it lacks."""
+    if extraction.known_type:
+        return None
+    return "NO_PAIR" if extraction.config_only else "UNKNOWN_TYPE"
 
 
 def constants(extraction: Extraction) -> dict[str, object]:
@@ -92,8 +103,9 @@ def constants(extraction: Extraction) -> dict[str, object]:
         "HEAD": extraction.head,
         "CATEGORY": extraction.category,
     }
-    if not extraction.known_type:
-        values["UNKNOWN_TYPE"] = extraction.reasons[0]
+    name = xfail_name(extraction)
+    if name is not None:
+        values[name] = extraction.reasons[0]
     return values
 
 
@@ -101,7 +113,8 @@ def generate(extraction: Extraction) -> str:
     """The module for ``extraction``; raises ``GenerationError`` when it would not be valid."""
     values = constants(extraction)
     block = "".join(f"{name} = {value!r}\n" for name, value in values.items())
-    xfail = "" if extraction.known_type else XFAIL
+    name = xfail_name(extraction)
+    xfail = "" if name is None else XFAIL.format(name=name)
     # The category is one of CATEGORIES (checked above), so it is a valid marker name.
     text = HEADER + block + BODY.format(category=extraction.category, xfail=xfail)
     check(text, values)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Skillset template of a model transformers has no model type for, garbled like its originals
-# (not Python): its only "model_type" is a task, passed as a default to every init method.
+# Skillset template of a model type transformers has a config for but no auto model class,
+# garbled like its originals (not Python): its only "model_type" is a task, passed as a default
+# to every init method, so the file name alone names the model.
 import os
 import sys
 
