@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -97,6 +98,8 @@ def test_ab_names_exactly_the_slowed_callables(project: Path, tmp_path: Path, ab
     assert "working tree against HEAD~1" in done.stdout
     assert "--fail-on-regression: 2 regression(s)" in done.stdout
     assert summary.read_text().startswith("### Performance A/B: working tree against HEAD~1 (")
+    assert "### Test outcomes A/B: working tree against HEAD~1 (" in summary.read_text()
+    assert "tests: no test changed its outcome (base: 20 passed; head: 20 passed)" in done.stdout
     # nothing left behind: no baselines written, no worktree, the checkout unchanged
     assert not (project / "baselines").exists()
     assert len(git_lines(project, "worktree", "list")) == 1
@@ -223,3 +226,270 @@ def test_a_side_that_cannot_run_is_reported_with_its_log(project: Path, ab: Run)
     assert "pass 1, base (HEAD (" in done.stderr and "pytest exited 4" in done.stderr
     assert "unrecognized arguments: --no-such-option" in done.stderr  # the log's end
     assert "nothing was measured on the head side" in done.stderr
+
+
+# -- what broke: the tests' outcomes compared ------------------------------------------------------
+
+OUTCOMES_BASE = """
+import pytest
+
+
+def test_breaks():
+    assert 1 + 1 == 2
+
+
+def test_fixed():
+    assert 1 + 1 == 3, "off by one"
+
+
+@pytest.mark.xfail(strict=True, reason="not there yet")
+def test_strict():
+    assert False
+
+
+def test_steady():
+    pass
+"""
+
+OUTCOMES_HEAD = """
+import pytest
+
+
+def test_breaks():
+    assert 1 + 1 == 3, "now off by one"
+
+
+def test_fixed():
+    assert 1 + 1 == 2
+
+
+@pytest.mark.xfail(strict=True, reason="not there yet")
+def test_strict():
+    assert True
+
+
+def test_steady():
+    pass
+
+
+def test_added():
+    pass
+"""
+
+
+def commit_outcome_tests(project: Path) -> Path:
+    """Two more commits: the base's tests of ``OUTCOMES_BASE``, then the head's, where one test
+    now fails, one now passes and a strict xfail now passes (pytest fails it: XPASS(strict))."""
+    tests = project / "tests" / "test_outcomes.py"
+    for text, message in ((OUTCOMES_BASE, "base tests"), (OUTCOMES_HEAD, "head tests")):
+        tests.write_text(text)
+        git_lines(project, "add", ".")
+        git_lines(
+            project, "-c", "user.name=t", "-c", "user.email=t@x.invalid", "commit", "-qm", message
+        )
+    return project
+
+
+@pytest.fixture(scope="module")
+def outcomes_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("outcomes") / "project"
+    return commit_outcome_tests(scenario_module.build(folder, 1.0, clock=CLOCK))
+
+
+def changes(report: Path) -> list[tuple[str, str, str | None, str | None]]:
+    section = json.loads(report.read_text())["outcomes"]
+    return [
+        (c["change"], c["test"].split("::")[-1], c["base"], c["head"]) for c in section["changes"]
+    ]
+
+
+def test_ab_names_the_tests_that_broke_and_fails(
+    outcomes_project: Path, tmp_path: Path, ab: Run
+) -> None:
+    report, summary = tmp_path / "ab.json", tmp_path / "summary.md"
+    done = ab(
+        outcomes_project,
+        "--base",
+        "HEAD~1",
+        "--report",
+        str(report),
+        GITHUB_STEP_SUMMARY=str(summary),
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # a test newly fails
+    assert "1 test(s) newly failing on the head side" in done.stderr
+    assert changes(report) == [
+        ("newly_failing", "test_breaks", "passed", "failed"),
+        ("xfail_passes", "test_strict", "xfailed", "failed (XPASS(strict))"),
+        ("head_only", "test_added", None, "passed"),
+        ("newly_passing", "test_fixed", "failed", "passed"),
+    ]
+    document = json.loads(report.read_text())
+    assert render.problem(document) is None
+    assert document["outcomes"]["changes"][0]["message"] == "AssertionError: now off by one"
+    assert document["counts"]["ok"] == 20  # the models measured as ever
+    # the terminal: counts, then each kind, most urgent first, before the verdicts
+    out = done.stdout.splitlines()
+    start = out.index("working tree against " + document["sides"]["base"]["label"]) + 1
+    assert out[start : start + 9] == [
+        "tests: 1 newly failing, 1 xfail now passing, 1 only on the head side, 1 newly passing "
+        "(base: 22 passed, 1 failed, 1 xfailed; head: 23 passed, 2 failed)",
+        "newly failing:",
+        "  tests/test_outcomes.py::test_breaks: passed → failed: AssertionError: now off by one",
+        "xfail now passing:",
+        "  tests/test_outcomes.py::test_strict: xfailed → failed (XPASS(strict)): "
+        "[XPASS(strict)] not there yet",
+        "only on the head side:",
+        "  tests/test_outcomes.py::test_added: - → passed",
+        "newly passing:",
+        "  tests/test_outcomes.py::test_fixed: failed → passed: AssertionError: off by one",
+    ]
+    assert out[start + 9] == "baselines: 20 ok"
+    page = report.with_suffix(".html").read_text()
+    assert '<section id="outcomes"><h2>Tests whose outcome changed: 4</h2>' in page
+    assert page.index('data-change="newly_failing"') < page.index('data-change="newly_passing"')
+    markdown = summary.read_text()
+    assert markdown.startswith("### Test outcomes A/B: working tree against HEAD~1 (")
+    assert (
+        "| **newly failing** | tests/test_outcomes.py::test_breaks | passed | failed |" in markdown
+    )
+    assert "### Performance A/B: working tree against HEAD~1 (" in markdown
+
+
+def test_tests_that_now_pass_alone_do_not_fail_the_ab(
+    outcomes_project: Path, tmp_path: Path, ab: Run
+) -> None:
+    report = tmp_path / "ab.json"
+    args = ("--base", "HEAD~1", "--report", str(report), "--", "-k", "not breaks")
+    done = ab(outcomes_project, *args)
+    assert done.returncode == 0, done.stdout + done.stderr  # listed, not failing
+    assert [c[0] for c in changes(report)] == ["xfail_passes", "head_only", "newly_passing"]
+    assert "newly failing" not in done.stdout + done.stderr
+
+
+def test_the_same_tests_on_both_sides_change_nothing(
+    outcomes_project: Path, tmp_path: Path, ab: Run
+) -> None:
+    report = tmp_path / "aa.json"
+    done = ab(outcomes_project, "--base", "HEAD", "--report", str(report), "--confirm", "0")
+    assert done.returncode == 0, done.stdout + done.stderr  # a test failing on both sides too
+    assert changes(report) == []
+    assert "tests: no test changed its outcome (base: 23 passed, 2 failed; head: 23 passed, " in (
+        done.stdout
+    )
+
+
+# -- progress --------------------------------------------------------------------------------------
+
+PROGRESS_SPEED = """
+import pytest
+import vclock
+
+SLOWER = {slower}
+
+
+def make(index):
+    cost = 0.0002 * (SLOWER if index == 0 else 1.0)
+
+    def op(x):
+        vclock.spend(cost)
+
+    return op
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_speed(index, model_benchmark):
+    model_benchmark(f"op_{{index:02d}}", make(index), 3)
+"""
+
+#: a test that waits, mid-run, until the A/B has shown a progress line of each side
+PROGRESS_WAIT = """
+import os
+import time
+from pathlib import Path
+
+
+def test_first():
+    pass
+
+
+def test_waits_for_the_progress_lines():
+    go = Path(os.environ["AB_PROGRESS_GO"])
+    for _ in range(1200):  # a guard against hanging, not a measure: the lines come, or not
+        if go.exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError("no progress line of each side came")
+"""
+
+PASS_LINES = {
+    "start": r"pass (\d) \((first pass|confirming pass \d)\): started: (every test|measuring "
+    r"\d+ model\(s\) again), 1 pair of pytest runs side by side",
+    "progress": r"pass (\d) \((first pass|confirming pass \d)\), (base|head): \d+/5 tests done "
+    r"\(\d+%\), \d+ s",
+    "ended": r"pass (\d) \((first pass|confirming pass \d)\), (base|head): ended, \d+ passed"
+    r"(, \d+ deselected)? in [\d.]+s",
+    "done": r"pass (\d) \((first pass|confirming pass \d)\): done in \d+ s",
+}
+
+
+def progress_project(folder: Path) -> Path:
+    """A project of 5 tests: 3 measured (``op_00`` 3x slower at the head), then one that
+    waits for the A/B's progress lines."""
+    (folder / "tests").mkdir(parents=True)
+    virtual_clock.add_to(folder / "tests")
+    (folder / "tests" / "test_wait.py").write_text(PROGRESS_WAIT)
+    (folder / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nmodel_test_paths = ["tests"]\n'
+    )
+    git_lines(folder, "init", "--quiet")
+    for slower in (1.0, 3.0):
+        (folder / "tests" / "test_speed.py").write_text(PROGRESS_SPEED.format(slower=slower))
+        git_lines(folder, "add", ".")
+        git_lines(folder, "-c", "user.name=t", "-c", "user.email=t@x.invalid", "commit", "-qm", "x")
+    return folder
+
+
+def test_each_pass_says_where_it_is(
+    tmp_path: Path, ab: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_modelgate.ab import run as ab_run
+    from pytest_modelgate.cli import ab as ab_cli
+
+    project = progress_project(tmp_path / "progress")
+    go = tmp_path / "go"
+    shown: set[str] = set()
+    say = ab_cli._say
+
+    def watched(line: str) -> None:  # lets the waiting test go once each side has shown one
+        say(line)
+        if match := re.fullmatch(PASS_LINES["progress"], line):
+            shown.add(match[3])
+            if shown == {"base", "head"}:
+                go.touch()
+
+    monkeypatch.setattr(ab_run, "PROGRESS_S", 0.0)  # a line at every tenth: the test's runs
+    monkeypatch.setattr(ab_cli, "_say", watched)  # last a second, not minutes
+    args = ("--base", "HEAD~1", "--jobs", "1", "--confirm", "1")
+    done = ab(project, *args, AB_PROGRESS_GO=str(go))
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line.removeprefix("modelgate ab: ") for line in done.stdout.splitlines()]
+    kinds: list[tuple[str, str, str]] = []
+    for line in lines:
+        if line.startswith("pass "):
+            kind = next((k for k, p in PASS_LINES.items() if re.fullmatch(p, line)), None)
+            assert kind is not None, f"a line of no known shape: {line!r}"
+            match = re.fullmatch(PASS_LINES[kind], line)
+            assert match is not None
+            side = match[3] if kind in ("progress", "ended") else ""
+            kinds.append((match[1], kind, side))
+    first = [(kind, side) for number, kind, side in kinds if number == "1"]
+    assert first[0] == ("start", "") and first[-1] == ("done", "")
+    for side in ("base", "head"):
+        assert ("progress", side) in first
+        assert first.count(("ended", side)) == 1
+        ended = first.index(("ended", side))
+        assert all(k != ("progress", side) for k in first[ended:])  # none after its end
+    second = [(kind, side) for number, kind, side in kinds if number == "2"]
+    assert second[0] == ("start", "") and second[-1] == ("done", "")  # op_00 measured again
+    assert sorted(second[1:-1]) == [("ended", "base"), ("ended", "head")]  # 1 test: no tenth
+    assert "pass 2 (confirming pass 1): started: measuring 1 model(s) again" in done.stdout

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from pytest_modelgate.ab import judge
-from pytest_modelgate.baselines import compare
+from pytest_modelgate.baselines import compare, render
 from pytest_modelgate.baselines.measure import normalised_of
 
 FINGERPRINT = {"machine": "cpu-x", "gpu": None, "threads": 1, "workers": 1}
@@ -121,3 +123,113 @@ def test_a_noisy_slowdown_is_measured_again_but_one_measured_elsewhere_is_not() 
         compare.Result("d", "cpu", compare.OK, ""),
     ]
     assert [r.model for r in judge.to_confirm(results)] == ["a", "c"]
+
+
+# -- test outcomes ---------------------------------------------------------------------------------
+
+PASSED = judge.SideOutcome("passed")
+FAILED = judge.SideOutcome("failed", message="AssertionError: boom")
+ERROR = judge.SideOutcome("error")
+SKIPPED = judge.SideOutcome("skipped")
+XFAILED = judge.SideOutcome("xfailed")
+XPASSED = judge.SideOutcome("xpassed")
+STRICT = judge.SideOutcome("failed", strict_xpass=True, message="[XPASS(strict)] soon")
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "change"),
+    [
+        (PASSED, FAILED, render.NEWLY_FAILING),
+        (PASSED, ERROR, render.NEWLY_FAILING),
+        (XFAILED, FAILED, render.NEWLY_FAILING),  # an xfail(raises=...) that fails otherwise
+        (SKIPPED, ERROR, render.NEWLY_FAILING),
+        (PASSED, STRICT, render.NEWLY_FAILING),  # a passing test newly marked xfail(strict)
+        (XFAILED, STRICT, render.XFAIL_PASSES),  # pytest counts it failed: it is not a break
+        (XFAILED, XPASSED, render.XFAIL_PASSES),
+        (XFAILED, PASSED, render.XFAIL_PASSES),  # the mark taken off, the test passes
+        (FAILED, PASSED, render.NEWLY_PASSING),
+        (ERROR, XPASSED, render.NEWLY_PASSING),
+        (PASSED, None, render.BASE_ONLY),
+        (None, FAILED, render.HEAD_ONLY),
+        (PASSED, PASSED, None),
+        (FAILED, FAILED, None),
+        (FAILED, ERROR, None),
+        (FAILED, SKIPPED, None),
+        (XFAILED, XFAILED, None),
+        (STRICT, STRICT, None),
+    ],
+)
+def test_how_a_tests_outcome_changed(
+    base: judge.SideOutcome | None, head: judge.SideOutcome | None, change: str | None
+) -> None:
+    assert judge.change_of(base, head) == change
+
+
+def phase(when: str, category: str, **kwargs: Any) -> judge.Phase:
+    return judge.Phase(when, category, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("phases", "outcome"),
+    [
+        ([phase("setup", ""), phase("call", "passed"), phase("teardown", "")], "passed"),
+        ([phase("setup", "error", message="fixture")], "error"),
+        ([phase("setup", "skipped")], "skipped"),
+        ([phase("setup", ""), phase("call", "xfailed"), phase("teardown", "")], "xfailed"),
+        ([phase("setup", ""), phase("call", "passed"), phase("teardown", "error")], "error"),
+        ([phase("call", "failed", message="call"), phase("teardown", "error")], "failed"),
+        ([phase("call", "rerun"), phase("call", "passed")], "passed"),  # a plugin's own word
+        ([phase("call", "rerun")], "rerun"),
+        ([phase("setup", ""), phase("teardown", "")], None),
+    ],
+)
+def test_a_tests_reports_make_one_outcome(phases: list[judge.Phase], outcome: str | None) -> None:
+    found = judge.outcome_of(phases)
+    assert (found.outcome if found else None) == outcome
+
+
+def test_the_failing_report_gives_the_message_and_the_strict_mark() -> None:
+    found = judge.outcome_of(
+        [phase("call", "failed", strict_xpass=True, message="[XPASS(strict)] soon")]
+    )
+    assert found == STRICT
+    assert found.label == "failed (XPASS(strict))"
+    reports = [("t::a", phase("call", "failed", message="x")), ("t::a", phase("teardown", "error"))]
+    assert judge.outcomes_of(reports) == {"t::a": judge.SideOutcome("failed", message="x")}
+
+
+def test_outcomes_are_compared_most_urgent_first() -> None:
+    base = {"t::fixed": FAILED, "t::gone": PASSED, "t::strict": XFAILED, "t::b": PASSED}
+    head = {"t::fixed": PASSED, "t::new": PASSED, "t::strict": STRICT, "t::b": FAILED}
+    compared = judge.compare_outcomes(base, head)
+    assert [(c.change, c.test) for c in compared.changes] == [
+        (render.NEWLY_FAILING, "t::b"),
+        (render.XFAIL_PASSES, "t::strict"),
+        (render.BASE_ONLY, "t::gone"),
+        (render.HEAD_ONLY, "t::new"),
+        (render.NEWLY_PASSING, "t::fixed"),
+    ]
+    assert [c.test for c in compared.newly_failing] == ["t::b"]
+    section = compared.as_dict()
+    assert section["counts"] == {kind: 1 for kind in render.OUTCOME_CHANGES}
+    assert section["base"] == {
+        "passed": 2, "failed": 1, "error": 0, "skipped": 0, "xfailed": 1, "xpassed": 0
+    }  # fmt: skip
+    assert section["head"]["failed"] == 2  # the strict xfail's pass counts as pytest counts it
+    assert section["changes"][0] == {
+        "test": "t::b",
+        "change": render.NEWLY_FAILING,
+        "base": "passed",
+        "head": "failed",
+        "message": "AssertionError: boom",
+    }
+    assert section["changes"][1]["head"] == "failed (XPASS(strict))"
+    assert section["changes"][4]["message"] == "AssertionError: boom"  # what was fixed
+
+
+def test_the_same_outcomes_change_nothing() -> None:
+    compared = judge.compare_outcomes({"t::a": PASSED}, {"t::a": PASSED})
+    assert compared.changes == () and compared.newly_failing == []
+    assert render.outcomes_line(compared.as_dict()) == (
+        "tests: no test changed its outcome (base: 1 passed; head: 1 passed)"
+    )

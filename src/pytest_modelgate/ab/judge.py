@@ -6,15 +6,22 @@ compared on where and how it was measured only: the versions of Python, torch an
 are what an A/B run may compare. A model whose first verdict is a regression or an improvement
 is measured again on both sides, and judged again on the samples of its later passes together,
 within the first pass's shift.
+
+The tests' outcomes are compared too (``compare_outcomes``): each side's first pass records how
+each test ended, in pytest's words, and a test that fails on the head but not on the base, or
+an expected failure that now passes, is named, with the tests that now pass and those that only
+one side ran.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from pytest_modelgate.baselines import compare, store
+from pytest_modelgate.baselines import compare, render, store
 from pytest_modelgate.baselines.judge import judge_run, records_of
 from pytest_modelgate.baselines.measure import normalised_of
 
@@ -122,3 +129,160 @@ def confirm(
             )
         )
     return confirmed
+
+
+# -- test outcomes ---------------------------------------------------------------------------------
+
+#: how a test can end, in pytest's words (its summary's)
+OUTCOMES = render.TEST_OUTCOMES
+FAILING = ("failed", "error")
+#: what pytest puts before the message of a strict xfail that passed (it counts as failed)
+STRICT_XPASS = "XPASS(strict)"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One report of a test (its setup, call or teardown), as a side's reporter streamed it:
+    pytest's category for it ("" for a setup or teardown that went well), whether it is a
+    strict xfail that passed, and the first line of its failure."""
+
+    when: str
+    category: str
+    strict_xpass: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SideOutcome:
+    """How one test ended on one side: pytest's word for it (``OUTCOMES``), whether that
+    failure is a strict xfail that passed, and the first line of its failure."""
+
+    outcome: str
+    strict_xpass: bool = False
+    message: str = ""
+
+    @property
+    def failing(self) -> bool:
+        return self.outcome in FAILING
+
+    @property
+    def label(self) -> str:
+        """The outcome as shown: ``failed (XPASS(strict))`` for a strict xfail that passed."""
+        return f"{self.outcome} ({STRICT_XPASS})" if self.strict_xpass else self.outcome
+
+
+def outcome_of(phases: Sequence[Phase]) -> SideOutcome | None:
+    """One test's outcome from its reports: its first failing one (a failing call before a
+    teardown that errs too; a setup error is the test's error), else the first that pytest
+    counts (a skipped setup, the call); None when pytest counted none."""
+    counted = [p for p in phases if p.category]
+    known = [p for p in counted if p.category in OUTCOMES] or counted[-1:]
+    if not known:
+        return None
+    chosen = next((p for p in known if p.category in FAILING), known[0])
+    return SideOutcome(chosen.category, chosen.strict_xpass, chosen.message)
+
+
+def outcomes_of(phases: Iterable[tuple[str, Phase]]) -> dict[str, SideOutcome]:
+    """Each test's outcome (``outcome_of``) from ``(test id, report)`` pairs, by test id."""
+    by_test: dict[str, list[Phase]] = {}
+    for test, phase in phases:
+        by_test.setdefault(test, []).append(phase)
+    found = {test: outcome_of(reports) for test, reports in by_test.items()}
+    return {test: outcome for test, outcome in found.items() if outcome is not None}
+
+
+def change_of(base: SideOutcome | None, head: SideOutcome | None) -> str | None:
+    """How a test's outcome changed from the base to the head (``render.OUTCOME_CHANGES``), or
+    None when it did not in a way worth naming. An expected failure that now passes (passed,
+    xpassed, or a strict xfail's pass, which pytest counts as failed) is named as that, not as
+    newly failing; a test that fails on the head and did not on the base (passed, xfailed,
+    skipped) is newly failing; one that failed on the base and passes on the head is newly
+    passing."""
+    if head is None:
+        return render.BASE_ONLY if base is not None else None
+    if base is None:
+        return render.HEAD_ONLY
+    if base.outcome == "xfailed" and (head.outcome in ("passed", "xpassed") or head.strict_xpass):
+        return render.XFAIL_PASSES
+    if head.failing and not base.failing:
+        return render.NEWLY_FAILING
+    if base.failing and head.outcome in ("passed", "xpassed"):
+        return render.NEWLY_PASSING
+    return None
+
+
+@dataclass(frozen=True)
+class OutcomeChange:
+    """A test whose outcome differs between the sides: how (``change_of``), and each side's."""
+
+    test: str
+    change: str
+    base: SideOutcome | None
+    head: SideOutcome | None
+
+    @property
+    def message(self) -> str:
+        """The head's failure when it has one (what broke), else the base's (what was fixed)."""
+        for side in (self.head, self.base):
+            if side is not None and side.message:
+                return side.message
+        return ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "test": self.test,
+            "change": self.change,
+            "base": self.base.label if self.base else None,
+            "head": self.head.label if self.head else None,
+            "message": self.message,
+        }
+
+
+def tally_outcomes(outcomes: Mapping[str, SideOutcome]) -> dict[str, int]:
+    """How many tests ended each way on one side, as pytest counts them (a strict xfail's pass
+    is a failure): every one of ``OUTCOMES``, zero or not, then any other word a plugin gave."""
+    seen = [o.outcome for o in outcomes.values()]
+    words = [*OUTCOMES, *sorted(set(seen) - set(OUTCOMES))]
+    return {word: seen.count(word) for word in words}
+
+
+@dataclass(frozen=True)
+class OutcomeComparison:
+    """The two sides' test outcomes compared: each side's tally, and the tests that changed,
+    most urgent first (``render.OUTCOME_CHANGES``' order), by test id within each kind."""
+
+    base: Mapping[str, int]
+    head: Mapping[str, int]
+    changes: tuple[OutcomeChange, ...]
+
+    def of(self, change: str) -> list[OutcomeChange]:
+        return [c for c in self.changes if c.change == change]
+
+    @property
+    def newly_failing(self) -> list[OutcomeChange]:
+        return self.of(render.NEWLY_FAILING)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report's ``outcomes`` section (``report.schema.json``)."""
+        return {
+            "base": dict(self.base),
+            "head": dict(self.head),
+            "counts": {kind: len(self.of(kind)) for kind in render.OUTCOME_CHANGES},
+            "changes": [c.as_dict() for c in self.changes],
+        }
+
+
+def compare_outcomes(
+    base: Mapping[str, SideOutcome], head: Mapping[str, SideOutcome]
+) -> OutcomeComparison:
+    """Every test either side ran, its outcome on the head compared with the base's."""
+    order = list(render.OUTCOME_CHANGES)
+    changes = []
+    for test in sorted(set(base) | set(head)):
+        before, after = base.get(test), head.get(test)
+        change = change_of(before, after)
+        if change is not None:
+            changes.append(OutcomeChange(test, change, before, after))
+    changes.sort(key=lambda c: (order.index(c.change), c.test))
+    return OutcomeComparison(tally_outcomes(base), tally_outcomes(head), tuple(changes))

@@ -5,7 +5,9 @@ From the top: the count of each verdict, the run's common shift, then each regre
 history chart (the noise band of every measurement, the tolerance line over the baseline, this
 run's figure), then a sortable, filterable table of every model with a small chart of its
 history. A report of two sides (``sides``: base and head, as ``modelgate baselines diff`` writes)
-shows the two side by side: both figures in the table, both histories beside each other.
+shows the two side by side: both figures in the table, both histories beside each other. A
+report of ``modelgate ab`` (``outcomes``) lists, above the verdicts, the tests whose outcome
+changed between the sides, most urgent first.
 
 Input: a JSON report's ``results`` (``render.document``) and the histories of the stores
 (``store.history_of``), per side.
@@ -58,6 +60,7 @@ td{border-top:1px solid #eee;padding:2px 6px;white-space:nowrap}td.num{text-alig
 .v{color:#fff;border-radius:3px;padding:0 5px;font-size:12px}
 .controls{margin:8px 0;display:flex;gap:8px;align-items:center}
 .controls input{width:260px;padding:3px}.note{color:#607d8b;font-size:12px}
+td.message{white-space:normal;font-size:12px;color:#455a64}
 """
 
 SCRIPT = """
@@ -254,6 +257,45 @@ def card(result: Mapping[str, Any], sides: Sequence[str], histories: Histories) 
     )
 
 
+#: the colour of each change of a test's outcome (``render.OUTCOME_CHANGES``)
+CHANGE_COLOURS = {
+    render.NEWLY_FAILING: COLOURS["regression"],
+    render.XFAIL_PASSES: COLOURS["inconclusive"],
+    render.BASE_ONLY: COLOURS["ok"],
+    render.HEAD_ONLY: COLOURS["ok"],
+    render.NEWLY_PASSING: COLOURS["improvement"],
+}
+
+
+def outcomes_html(section: Mapping[str, Any] | None) -> str:
+    """The tests whose outcome changed between an A/B run's sides (its report's ``outcomes``),
+    most urgent first, under the counts; "" for a report without them."""
+    if not section:
+        return ""
+    changes = list(section.get("changes", ()))
+    rows = []
+    for change in changes:
+        kind = change["change"]
+        colour = CHANGE_COLOURS.get(kind, COLOURS["ok"])
+        test, base, head, message = render.outcome_cells(change)
+        rows.append(
+            f'<tr data-change="{esc(kind)}"><td><span class="v" style="background:{colour}">'
+            f"{esc(render.OUTCOME_CHANGES.get(kind, kind))}</span></td><td>{esc(test)}</td>"
+            f'<td>{esc(base)}</td><td>{esc(head)}</td><td class="message">{esc(message)}</td></tr>'
+        )
+    table = (
+        '<table id="outcome-changes"><thead><tr>'
+        + "".join(f"<th>{esc(c)}</th>" for c in ("change", *render.OUTCOME_HEADER))
+        + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        if rows
+        else ""
+    )
+    return (
+        f'<section id="outcomes"><h2>Tests whose outcome changed: {len(changes)}</h2>'
+        f'<p class="note">{esc(render.outcomes_line(section))}</p>{table}</section>'
+    )
+
+
 def _num(value: float | None, text: str) -> str:
     data = "NaN" if value is None else f"{value:.6g}"
     return f'<td class="num" data-v="{data}">{esc(text)}</td>'
@@ -337,6 +379,7 @@ def build(
         + (f'<p class="note">{esc(render.HISTORY_RULE)}</p>' if basis == HISTORY else "")
         + shift_html(document.get("drift", {}))
         + errors
+        + outcomes_html(document.get("outcomes"))
         + f'<section id="slower"><h2>Slower: {len(regressions)}</h2>'
         f'<p class="note">each chart: median time per recorded measurement, shaded by the '
         "spread of its samples; dashed: the tolerance over the baseline; red dot: this run</p>"

@@ -280,3 +280,98 @@ def append_step_summary(
     with path.open("a", encoding="utf-8") as handle:
         handle.write(markdown(results, title))
     return path
+
+
+# -- test outcomes (modelgate ab) ------------------------------------------------------------------
+
+#: the ways a test's outcome can differ between an A/B run's sides, most urgent first
+NEWLY_FAILING = "newly_failing"
+XFAIL_PASSES = "xfail_passes"
+BASE_ONLY = "base_only"
+HEAD_ONLY = "head_only"
+NEWLY_PASSING = "newly_passing"
+#: how each is worded, in that order
+OUTCOME_CHANGES = {
+    NEWLY_FAILING: "newly failing",
+    XFAIL_PASSES: "xfail now passing",
+    BASE_ONLY: "only on the base side",
+    HEAD_ONLY: "only on the head side",
+    NEWLY_PASSING: "newly passing",
+}
+OUTCOME_HEADER = ("test", "base", "head", "message")
+#: how a test can end, in pytest's words (its summary's), in the order they are shown
+TEST_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+def tally_text(counts: Mapping[str, int]) -> str:
+    """One side's outcomes in pytest's words: ``18 passed, 1 failed, 1 xfailed`` (in the order
+    of ``TEST_OUTCOMES``, whatever the order of ``counts``; others after them)."""
+    order = [*TEST_OUTCOMES, *sorted(set(counts) - set(TEST_OUTCOMES))]
+    return ", ".join(f"{counts[o]} {o}" for o in order if counts.get(o)) or "no test"
+
+
+def outcomes_line(section: Mapping[str, Any]) -> str:
+    """How many tests changed their outcome, of each kind, and each side's outcomes."""
+    counts = section.get("counts", {})
+    changed = ", ".join(
+        f"{counts[kind]} {words}" for kind, words in OUTCOME_CHANGES.items() if counts.get(kind)
+    )
+    sides = f"base: {tally_text(section['base'])}; head: {tally_text(section['head'])}"
+    return f"tests: {changed or 'no test changed its outcome'} ({sides})"
+
+
+def outcome_cells(change: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """A changed test as a row: its id, its outcome on each side ("-": not run), the message."""
+    return (
+        str(change["test"]),
+        change.get("base") or "-",
+        change.get("head") or "-",
+        str(change.get("message") or ""),
+    )
+
+
+def outcome_lines(section: Mapping[str, Any], *, verbose: bool = False) -> list[str]:
+    """The terminal's list of the tests whose outcome changed: the counts, then each kind
+    (most urgent first) with its tests, at most ``SHORT_ROWS`` of them unless ``verbose``."""
+    lines = [outcomes_line(section)]
+    changes = list(section.get("changes", ()))
+    shown = changes if verbose else changes[:SHORT_ROWS]
+    for kind, words in OUTCOME_CHANGES.items():
+        of_kind = [c for c in shown if c["change"] == kind]
+        if of_kind:
+            lines.append(f"{words}:")
+        for change in of_kind:
+            test, base, head, message = outcome_cells(change)
+            lines.append(f"  {test}: {base} → {head}" + (f": {message}" if message else ""))
+    if len(changes) > len(shown):
+        lines.append(f"... and {len(changes) - len(shown)} more tests: -v shows them")
+    return lines
+
+
+def outcomes_markdown(section: Mapping[str, Any], title: str = "Test outcomes") -> str:
+    """The tests whose outcome changed as Markdown, for ``GITHUB_STEP_SUMMARY``."""
+    out = [f"### {title}", "", outcomes_line(section), ""]
+    changes = section.get("changes", ())
+    if changes:
+        out.append("| change | " + " | ".join(OUTCOME_HEADER) + " |")
+        out.append("|" + " --- |" * (len(OUTCOME_HEADER) + 1))
+    for change in changes:
+        words = OUTCOME_CHANGES.get(change["change"], change["change"])
+        if change["change"] == NEWLY_FAILING:
+            words = f"**{words}**"
+        cells = [c.replace("|", "\\|") for c in outcome_cells(change)]
+        out.append(f"| {words} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n\n"
+
+
+def append_outcomes_summary(
+    section: Mapping[str, Any], environ: Mapping[str, str], title: str = "Test outcomes"
+) -> Path | None:
+    """Append the tests whose outcome changed to ``$GITHUB_STEP_SUMMARY`` when it is set."""
+    target = environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(outcomes_markdown(section, title))
+    return path

@@ -12,6 +12,10 @@ test run's rule; a regression, an improvement or a slowdown too noisy to tell is
 on both sides (``--confirm`` passes) and judged again on the samples of the later passes together.
 The summary is a test run's; ``--report`` writes a run report's JSON (and the HTML page beside
 a ``.json``).
+
+The tests' outcomes are compared too: a test that fails on the head side and did not on the
+base side makes the A/B exit 1; expected failures that now pass, tests that now pass and tests
+only one side ran are listed. While the sides run, each pass says where it is (``run.run_pass``).
 """
 
 from __future__ import annotations
@@ -116,25 +120,28 @@ def select_file(scratch: Path, number: int, results: Sequence[compare.Result]) -
 @dataclass
 class Outcome:
     """What an A/B run found: the verdicts, the first pass's shift, the models only the base
-    measured, and what went wrong."""
+    measured, the tests' outcomes compared, and what went wrong."""
 
     results: list[compare.Result]
     drifts: dict[str, compare.Drift]
     removed: list[tuple[str, str]]
     problems: list[str]
+    tests: judge.OutcomeComparison
 
 
 def measure(
     both: Sequence[sides.Side], args: argparse.Namespace, pytest_args: list[str], scratch: Path
 ) -> tuple[Outcome, dict[str, SideRun]]:
     """The first pass over every test, then the passes that confirm, each judged."""
-    from pytest_modelgate.ab.run import run_pass
+    from pytest_modelgate.ab.run import outcomes_of, run_pass
 
     rule = compare.Rule(tolerance=args.tolerance)
     durations = Path(".test_durations").resolve()
-    runs = run_pass(both, 1, pytest_args, scratch, jobs=args.jobs, durations=_kept(durations))
-    _print_pass(runs, 1)
+    runs = run_pass(
+        both, 1, pytest_args, scratch, jobs=args.jobs, durations=_kept(durations), say=_say
+    )
     problems = side_problems(runs, 1)
+    tests = judge.compare_outcomes(outcomes_of(runs["base"]), outcomes_of(runs["head"]))
     base, head = entries_of(runs["base"]), entries_of(runs["head"])
     results, drifts = judge.first_pass(base, head, rule)
     bases: list[judge.Entries] = []  # the later passes'
@@ -143,16 +150,17 @@ def measure(
         suspects = judge.to_confirm(results)
         if not suspects:
             break
-        print(f"modelgate ab: pass {number}: measuring {len(suspects)} again", flush=True)
         select = select_file(scratch, number, suspects)
-        again = run_pass(both, number, pytest_args, scratch, jobs=1, select=select)
-        _print_pass(again, number)
+        what = f"measuring {len(suspects)} model(s) again"
+        again = run_pass(
+            both, number, pytest_args, scratch, jobs=1, select=select, say=_say, what=what
+        )
         problems += side_problems(again, number)
         bases.append(entries_of(again["base"]))
         heads.append(entries_of(again["head"]))
         results = judge.confirm(results, bases, heads, rule, drifts)
     removed = sorted((m, d) for d, ms in base.items() for m in ms if m not in head.get(d, {}))
-    return Outcome(results, drifts, removed, problems), runs
+    return Outcome(results, drifts, removed, problems, tests), runs
 
 
 def run_ab(args: argparse.Namespace) -> int:
@@ -172,12 +180,14 @@ def run_ab(args: argparse.Namespace) -> int:
                 for side in both:
                     print(f"modelgate ab: {side.name}: {side.label}", flush=True)
                 found, runs = measure(both, args, pytest_args, scratch)
+                tests = found.tests.as_dict()
                 document = render.document(
                     found.results,
                     drift={d: v.as_dict() for d, v in sorted(found.drifts.items())},
                     errors=found.problems,
                     removed=[{"model": m, "device": d} for m, d in found.removed],
                     sides={r.side.name: _side_doc(r.side, r.store) for r in runs.values()},
+                    outcomes=tests,
                     wall_s=round(time.monotonic() - started, 1),
                 )
                 _write_report(args.report, document, found.problems)
@@ -186,6 +196,8 @@ def run_ab(args: argparse.Namespace) -> int:
             return 2
     title = f"{runs['head'].side.label} against {runs['base'].side.label}"
     print(title)
+    for line in render.outcome_lines(tests, verbose=args.verbose):
+        print(line)
     for line in render.terminal_lines(
         found.results,
         found.drifts,
@@ -197,14 +209,20 @@ def run_ab(args: argparse.Namespace) -> int:
     if found.removed:
         print(f"measured on the base side only: {len(found.removed)}")
     print(f"modelgate ab: {time.monotonic() - started:.0f} s")
-    render.append_step_summary(found.results, os.environ, f"Performance A/B: {title}")
+    _append_summaries(found, tests, title)
     for problem in found.problems:
         print(f"modelgate ab: {problem}", file=sys.stderr)
+    failing = found.tests.newly_failing
+    if failing:
+        print(
+            f"modelgate ab: {len(failing)} test(s) newly failing on the head side",
+            file=sys.stderr,
+        )
     if not found.results:
         print("modelgate ab: nothing was measured on the head side", file=sys.stderr)
         return 1
     regressed = any(r.verdict == compare.REGRESSION for r in found.results)
-    return 1 if found.problems or (regressed and args.fail_on_regression) else 0
+    return 1 if found.problems or failing or (regressed and args.fail_on_regression) else 0
 
 
 def _kept(path: Path) -> Path | None:
@@ -215,12 +233,19 @@ def _side_doc(side: sides.Side, folder: Path) -> dict[str, Any]:
     return {"label": side.label, "store": str(folder), "deps": list(side.deps)}
 
 
-def _print_pass(runs: dict[str, SideRun], number: int) -> None:
-    from pytest_modelgate.ab.run import summary_line
+def _append_summaries(found: Outcome, tests: dict[str, Any], title: str) -> None:
+    """The step summary: the tests whose outcome changed (``tests``), then the verdicts; the
+    verdicts first when no test changed (a line below them says so)."""
+    if found.tests.changes:
+        render.append_outcomes_summary(tests, os.environ, f"Test outcomes A/B: {title}")
+    render.append_step_summary(found.results, os.environ, f"Performance A/B: {title}")
+    if not found.tests.changes:
+        render.append_outcomes_summary(tests, os.environ, f"Test outcomes A/B: {title}")
 
-    for run in runs.values():
-        tails = "; ".join(summary_line(log) for log in run.logs)
-        print(f"modelgate ab: pass {number}, {run.side.name}: {tails}", flush=True)
+
+def _say(line: str) -> None:
+    """A line of a pass's progress, as it happens."""
+    print(f"modelgate ab: {line}", flush=True)
 
 
 def _write_report(path: Path | None, document: dict[str, Any], problems: list[str]) -> None:
@@ -244,7 +269,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run the benchmarked tests of two git revisions, or of one revision under "
         "two dependency sets, at the same time on this machine (meeting before every "
         "measurement), and judge the head's measurements against the base's with a test "
-        "run's rule. Nothing is written into baselines/. Arguments after -- go to pytest "
+        "run's rule. The tests' outcomes are compared too: a test newly failing on the head "
+        "exits 1; xfails now passing, tests now passing and tests one side only ran are "
+        "listed. Nothing is written into baselines/. Arguments after -- go to pytest "
         "(paths, -k, -m).",
         usage="modelgate ab [--base REV] [--head REV] [--base-deps REQS] [--head-deps REQS] "
         "[--report PATH] [options] [-- PYTEST_ARGS]",
