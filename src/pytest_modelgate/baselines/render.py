@@ -269,17 +269,22 @@ def markdown(results: Sequence[Result], title: str = "Performance baselines") ->
     return "\n".join(out) + "\n\n"
 
 
-def append_step_summary(
-    results: Sequence[Result], environ: Mapping[str, str], title: str = "Performance baselines"
-) -> Path | None:
-    """Append the Markdown table to ``$GITHUB_STEP_SUMMARY`` when it is set."""
+def append_to_step_summary(text: str, environ: Mapping[str, str]) -> Path | None:
+    """Append ``text`` (Markdown) to ``$GITHUB_STEP_SUMMARY`` when it is set; its path."""
     target = environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return None
     path = Path(target)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(markdown(results, title))
+        handle.write(text)
     return path
+
+
+def append_step_summary(
+    results: Sequence[Result], environ: Mapping[str, str], title: str = "Performance baselines"
+) -> Path | None:
+    """Append the Markdown table of ``results`` to the step summary when there is one."""
+    return append_to_step_summary(markdown(results, title), environ)
 
 
 # -- test outcomes (modelgate ab) ------------------------------------------------------------------
@@ -367,11 +372,5 @@ def outcomes_markdown(section: Mapping[str, Any], title: str = "Test outcomes") 
 def append_outcomes_summary(
     section: Mapping[str, Any], environ: Mapping[str, str], title: str = "Test outcomes"
 ) -> Path | None:
-    """Append the tests whose outcome changed to ``$GITHUB_STEP_SUMMARY`` when it is set."""
-    target = environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return None
-    path = Path(target)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(outcomes_markdown(section, title))
-    return path
+    """Append the tests whose outcome changed to the step summary when there is one."""
+    return append_to_step_summary(outcomes_markdown(section, title), environ)
