@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -58,7 +60,14 @@ def test_the_table_is_of_the_snapshots_transformers_and_apart_from_the_catalog()
 
 @pytest.mark.skipif(find_spec("transformers") is None, reason="needs transformers installed")
 def test_the_table_is_the_installed_transformers_one() -> None:
-    installed = configs.table_from_transformers()
+    """In a subprocess: a framework run never imports transformers (or torch) itself."""
+    code = (
+        "import json; from pytest_modelgate.convert import configs; "
+        "print(json.dumps(configs.table_from_transformers()))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    installed = json.loads(done.stdout.strip().splitlines()[-1])
     if installed["transformers_version"] != load_registry().transformers_version:
         pytest.skip("the installed transformers is not the snapshot's version")
     assert installed == raw_table()
