@@ -27,19 +27,22 @@ class SettingError(ValueError):
     """A setting that cannot work; the message names where it came from and the bad value."""
 
 
+def finite_number(value: object) -> float | None:
+    """``value`` as a finite float, or None when it is not one (text, NaN, infinity)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
     """Parse a relative tolerance such as ``"0.2"``; it must be a finite number in (0, 10].
 
     Raises ``SettingError`` naming ``source`` and the bad value.
     """
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = math.nan
-        finite = False
-    else:
-        finite = math.isfinite(value)
-    if not finite or not 0.0 < value <= MAX_TOLERANCE:
+    value = finite_number(text)
+    if value is None or not 0.0 < value <= MAX_TOLERANCE:
         raise SettingError(
             f"{source}: expected a finite number in (0, {MAX_TOLERANCE:g}], got {text!r}"
         )
@@ -51,11 +54,8 @@ def parse_timeout(text: str, source: str = "model_test_timeout") -> float:
 
     Raises ``SettingError`` naming ``source`` and the bad value.
     """
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
+    value = finite_number(text)
+    if value is None or value < 0:
         raise SettingError(
             f"{source}: expected a number of seconds >= 0 (0: no limit), got {text!r}"
         )

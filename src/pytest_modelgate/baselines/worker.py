@@ -35,7 +35,7 @@ from pytest_modelgate.baselines.measure import (
     check_stats,
     measure,
 )
-from pytest_modelgate.settings import SettingError, Settings, parse_tolerance
+from pytest_modelgate.settings import SettingError, Settings, finite_number, parse_tolerance
 
 REPORT_ATTR = "modelgate_baselines"
 WORKEROUTPUT_ROUNDS = "modelgate_rounds"
@@ -99,11 +99,8 @@ def rule_for(item: pytest.Item | None, tolerance: float) -> compare.Rule:
 
 
 def _floor(value: object, source: str) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = -1.0
-    if not number >= 0 or number == float("inf"):
+    number = finite_number(value)
+    if number is None or number < 0:
         raise SettingError(f"{source}: expected a finite number >= 0, got {value!r}")
     return number
 
