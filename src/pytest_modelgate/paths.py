@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+import tempfile
 from pathlib import Path
+
+#: the mode of a new file written by ``replace_file`` (less the umask)
+DEFAULT_MODE = 0o644
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -37,3 +43,46 @@ def _folder_problem(folder: Path, path: Path, name: str) -> str | None:
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{name} {str(path)!r} cannot be written: {str(existing)!r} is read-only"
     return None
+
+
+def temp_prefix(path: Path) -> str:
+    """The name prefix of ``replace_file``'s temporary files for ``path`` (hidden, beside it)."""
+    return f".{path.name}."
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` at once: a temporary file in the same folder, synced, then
+    ``os.replace``; a reader sees the old content or the new, never part. The file's mode is
+    kept (a new file gets ``DEFAULT_MODE`` less the umask)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = DEFAULT_MODE & ~umask
+    fd, temp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pytest_modelgate import gating, hardware
 from pytest_modelgate.ab import duet
+from pytest_modelgate.affected import record
+from pytest_modelgate.affected.depmap import MAP_NAME
+from pytest_modelgate.affected.selector import Selector
 from pytest_modelgate.baselines import controller, worker
 from pytest_modelgate.baselines.fixtures import config_fixture, model_benchmark
+from pytest_modelgate.baselines.measure import Turn
 from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
     DEFAULT_MODEL_TEST_TIMEOUT,
@@ -99,6 +106,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Where model tests get their models: tiny random ones built from configs (default), "
         "or the real checkpoints in the local Hugging Face cache (skipped when absent)",
     )
+    group.addoption(
+        "--affected-since",
+        metavar="REV",
+        default=None,
+        help="Run only the tests that the changes since the git revision REV (committed, staged, "
+        "unstaged, untracked) can affect, by the map --record-deps wrote; everything when there "
+        "is no map or the configuration changed (the summary says why)",
+    )
+    group.addoption(
+        "--affected-first",
+        action="store_true",
+        default=False,
+        help="With --affected-since: run the affected tests first, then the rest",
+    )
+    group.addoption(
+        "--record-deps",
+        action="store_true",
+        default=False,
+        help=f"Record what each test runs (the project's functions and data files) into "
+        f"{MAP_NAME} in the baselines folder, for --affected-since",
+    )
     parser.addini(
         "model_test_paths",
         type="paths",
@@ -162,7 +190,46 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(gate, "modelgate-gate")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(gate), "modelgate-xdist")
+    recorder = register_affected(config, settings)
     register_baselines(config, settings)
+    if recorder is not None:  # the timed samples of a measurement run untraced
+        turn: Turn = config.stash.get(worker.TURN_KEY, contextlib.nullcontext)
+        paused: Turn = functools.partial(_both, turn, recorder.paused)
+        config.stash[worker.TURN_KEY] = paused
+
+
+@contextlib.contextmanager
+def _both(first: Turn, second: Turn) -> Iterator[None]:
+    with first(), second():
+        yield
+
+
+def register_affected(config: pytest.Config, settings: Settings) -> record.Recorder | None:
+    """The selection of ``--affected-since``, and the recording of ``--record-deps``: a
+    recorder on each process that runs tests, a writer on the one that reports the run."""
+    map_path = settings.baselines_dir / MAP_NAME
+    since = config.getoption("affected_since")
+    if config.getoption("affected_first") and since is None:
+        raise pytest.UsageError("--affected-first needs --affected-since REV")
+    if since is not None:
+        selector = Selector(config.rootpath, since, map_path, config.getoption("affected_first"))
+        config.pluginmanager.register(selector, "modelgate-affected")
+    if not config.getoption("record_deps"):
+        return None
+    if getattr(config.option, "cov_source", None):
+        raise pytest.UsageError(
+            "--record-deps and --cov both trace the run with coverage.py: record the map in a "
+            "run without --cov"
+        )
+    controller_only = not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+    recorder = None
+    if not controller_only:
+        recorder = record.Recorder(config.rootpath, skip=[settings.baselines_dir])
+        config.pluginmanager.register(recorder, "modelgate-record")
+        recorder.start()
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(record.Writer(map_path, recorder), "modelgate-record-writer")
+    return recorder
 
 
 def register_baselines(config: pytest.Config, settings: Settings) -> None:

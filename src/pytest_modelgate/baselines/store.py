@@ -23,9 +23,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import platform
-import stat
 import statistics
 import sys
 import tempfile
@@ -36,13 +34,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pytest_modelgate import keywords
+from pytest_modelgate import keywords, paths
 from pytest_modelgate.baselines import machines, schema
 from pytest_modelgate.baselines.measure import log_spread, normalised_of
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 60.0
-DEFAULT_MODE = 0o644
 
 Entry = dict[str, Any]
 
@@ -197,7 +194,7 @@ def _rewrite(
             new_bytes = encode(family, changed)
             if new_bytes == old_bytes:
                 return dataclasses.replace(outcome, written=False)
-            _replace(path, new_bytes)
+            paths.replace_file(path, new_bytes)
     except OSError as error:
         raise BaselineFileError(
             path, f"cannot be written: {error.strerror or error}; nothing was changed"
@@ -299,50 +296,11 @@ def _locked(path: Path) -> Iterator[None]:
         lock.release()
 
 
-def _temp_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
 def _remove_leftovers(path: Path) -> None:
     """Remove temporary files of ``path`` left by killed writers (we hold the only lock)."""
-    for leftover in path.parent.glob(f"{_temp_prefix(path)}*.tmp"):
+    for leftover in path.parent.glob(f"{paths.temp_prefix(path)}*.tmp"):
         with contextlib.suppress(OSError):
             leftover.unlink()
-
-
-def _replace(path: Path, data: bytes) -> None:
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = DEFAULT_MODE & ~umask
-    fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 TIME_KEYS = (

@@ -1,0 +1,166 @@
+"""The map of what each test ran, as a file of the repository beside the baselines.
+
+    {"schema_version": 1, "commit": "<commit recorded at, or null>",
+     "files": {"src/pkg/mod.py": {"<module>": "<fingerprint>", "func": "...", "Cls.meth": "..."},
+               "data/table.json": {"<file>": "<content hash>", "bert": "<entry hash>"}},
+     "groups": [{"deps": ["src/pkg/mod.py::func", "data/table.json::<file>", ...],
+                 "tests": ["test/test_mod.py::test_func", ...]}, ...]}
+
+Each file's entry holds the fingerprints of its units as they were recorded (``units``): a
+Python file's functions and module-level code, a data file's content and the entries tests
+said they used. A dependency is ``path::unit``. Tests that ran the same units share a group,
+which keeps the file small; every list
+is sorted and the file is written in one ``os.replace``, so it diffs and merges well. A file
+that does not read as such a map is an error naming the file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_modelgate import paths
+
+SCHEMA_VERSION = 1
+#: the map's file name, in the baselines folder
+MAP_NAME = "test-deps.json"
+#: a unit's name after its file's path in a dependency
+SEPARATOR = "::"
+
+#: a file's fingerprints by unit
+FileState = Mapping[str, str]
+
+
+class DepMapError(Exception):
+    """A map that cannot be read or trusted; the message names the file and what is wrong."""
+
+
+def split(dep: str) -> tuple[str, str]:
+    """``path::unit`` -> (path, unit)."""
+    path, _, unit = dep.partition(SEPARATOR)
+    return path, unit
+
+
+@dataclass(frozen=True)
+class DepMap:
+    """What each test ran (``tests``), and the state of each file it ran then (``files``)."""
+
+    commit: str | None
+    files: Mapping[str, FileState] = field(default_factory=dict)
+    tests: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def users(self) -> dict[str, set[str]]:
+        """The tests of each dependency, and of each file (by its path) for any unit of it."""
+        found: dict[str, set[str]] = {}
+        for test, deps in self.tests.items():
+            for dep in deps:
+                found.setdefault(dep, set()).add(test)
+                found.setdefault(split(dep)[0], set()).add(test)
+        return found
+
+
+def encode(depmap: DepMap) -> bytes:
+    """The map as the sorted, indented JSON of its file."""
+    groups: dict[frozenset[str], list[str]] = {}
+    for test, deps in depmap.tests.items():
+        groups.setdefault(deps, []).append(test)
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "commit": depmap.commit,
+        "files": {
+            path: dict(sorted(state.items())) for path, state in sorted(depmap.files.items())
+        },
+        "groups": sorted(
+            ({"deps": sorted(deps), "tests": sorted(tests)} for deps, tests in groups.items()),
+            key=lambda group: group["tests"][0],
+        ),
+    }
+    return (json.dumps(document, indent=1) + "\n").encode("utf-8")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _problem(document: Any) -> str | None:
+    """What makes ``document`` not a map, or None."""
+    if not isinstance(document, dict):
+        return "not a JSON object"
+    if document.get("schema_version") != SCHEMA_VERSION:
+        return f"schema_version is {document.get('schema_version')!r}, not {SCHEMA_VERSION}"
+    if not isinstance(document.get("commit"), (str, type(None))):
+        return "commit is neither a string nor null"
+    files, groups = document.get("files"), document.get("groups")
+    if not isinstance(files, dict) or not isinstance(groups, list):
+        return "files must be an object and groups a list"
+    for path, state in files.items():
+        if not isinstance(state, dict) or not all(isinstance(v, str) for v in state.values()):
+            return f"files[{path!r}] is not an object of fingerprints"
+    for number, group in enumerate(groups):
+        if not isinstance(group, dict) or not (
+            _strings(group.get("deps")) and _strings(group.get("tests"))
+        ):
+            return f"groups[{number}] needs lists of strings 'deps' and 'tests'"
+        for dep in group["deps"]:
+            path, unit = split(dep)
+            if unit not in files.get(path, {}):
+                return f"groups[{number}] depends on {dep!r}, which files does not describe"
+    return None
+
+
+def parse(data: bytes, path: Path) -> DepMap:
+    """The map in ``data`` (read from ``path``); ``DepMapError`` when it is not one."""
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DepMapError(f"{path}: not valid JSON ({error})") from None
+    problem = _problem(document)
+    if problem is not None:
+        raise DepMapError(f"{path}: not a map of test dependencies: {problem}")
+    tests: dict[str, frozenset[str]] = {}
+    for group in document["groups"]:
+        deps = frozenset(group["deps"])
+        for test in group["tests"]:
+            tests[test] = tests.get(test, frozenset()) | deps
+    return DepMap(document["commit"], document["files"], tests)
+
+
+def load(path: Path) -> DepMap:
+    """The map in the file ``path``; ``DepMapError`` (naming it) when unreadable or invalid."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DepMapError(f"{path}: cannot be read ({error.strerror or error})") from None
+    return parse(data, path)
+
+
+def write(path: Path, depmap: DepMap) -> None:
+    """Write the map to ``path`` at once (a reader sees the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    paths.replace_file(path, encode(depmap))
+
+
+def merge(maps: Iterable[DepMap]) -> DepMap:
+    """One map of several (the shards of one run): the union of their tests, a test in more
+    than one depending on all it ran in each. Maps recorded at different commits, or that
+    disagree on a file, cannot be merged: ``DepMapError`` names the first difference."""
+    maps = list(maps)
+    if not maps:
+        return DepMap(None)
+    commits = {m.commit for m in maps}
+    if len(commits) > 1:
+        listed = ", ".join(sorted(str(c) for c in commits))
+        raise DepMapError(f"the maps were recorded at different commits ({listed})")
+    files: dict[str, FileState] = {}
+    tests: dict[str, frozenset[str]] = {}
+    for depmap in maps:
+        for path, state in depmap.files.items():
+            if path in files and files[path] != state:
+                raise DepMapError(f"the maps saw {path} in different states: record them at once")
+            files[path] = state
+        for test, deps in depmap.tests.items():
+            tests[test] = tests.get(test, frozenset()) | deps
+    return DepMap(maps[0].commit, files, tests)
