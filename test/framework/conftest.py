@@ -3,9 +3,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import coverage  # noqa: F401  (see below)
 import pytest
 from baseline_projects import guide_project
 from store_fixtures import two_stores_in
+
+# In-process pytester runs drop the modules they imported; coverage.py's C tracer cannot be
+# imported a second time in one process. Imported here, it outlives the runs that record the
+# map of test dependencies (--record-deps) in this process.
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

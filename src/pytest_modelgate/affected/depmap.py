@@ -164,3 +164,17 @@ def merge(maps: Iterable[DepMap]) -> DepMap:
         for test, deps in depmap.tests.items():
             tests[test] = tests.get(test, frozenset()) | deps
     return DepMap(maps[0].commit, files, tests)
+
+
+def united(depmap: DepMap, groups: Mapping[str, str]) -> DepMap:
+    """The map with the tests of each group (``groups``: test -> group) depending on what any
+    of them ran: tests that share state (a cache filled by the first) share dependencies."""
+    by_group: dict[str, frozenset[str]] = {}
+    for test, group in groups.items():
+        if test in depmap.tests:
+            by_group[group] = by_group.get(group, frozenset()) | depmap.tests[test]
+    tests = {
+        test: by_group[groups[test]] if test in groups else deps
+        for test, deps in depmap.tests.items()
+    }
+    return DepMap(depmap.commit, depmap.files, tests)

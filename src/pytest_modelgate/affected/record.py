@@ -3,12 +3,13 @@
 coverage.py traces the project's files and is told where the run is: collecting a test module,
 setting up a fixture shared beyond one test, running a test. A test depends on what ran in its
 own context, in its module's collection (what its parametrization read) and in the set-up of
-the shared fixtures it uses; tests of one ``xdist_group`` (they share a worker, and so what a
-cache computed once) depend on what any of them ran. The project's data files a test opens are
-seen through an audit hook, and so are the entries of a data file a library says a test used
-(``affected.uses``). A Python process a test starts (pytest in a subprocess, a command) is
-traced under the test's name by coverage.py's start-up hook. The timed samples of a
-measurement are taken untraced (``paused``), so a recording run's timings stay true.
+the shared fixtures it uses; the tests of one ``xdist_group`` (meant to share a worker, and so
+what a cache computed once) depend on what any of them ran, wherever they ran. The project's
+data files a test opens are seen through an audit hook, and so are the entries of a data file a
+library says a test used (``affected.uses``). A Python process a test starts (pytest in a
+subprocess, a command) is traced under the test's name by coverage.py's start-up hook. The
+timed samples of a measurement are taken untraced (``paused``), so a recording run's timings
+stay true.
 
 On an xdist worker, what it recorded travels to the controller (``workeroutput``), whose
 ``Writer`` writes the map once.
@@ -274,7 +275,8 @@ class Recorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(session.config, "workeroutput", None)
         if workeroutput is not None:
-            workeroutput[WORKEROUTPUT_KEY] = depmap.encode(self.recorded()).decode("utf-8")
+            part = depmap.encode(self.recorded()).decode("utf-8")
+            workeroutput[WORKEROUTPUT_KEY] = {"map": part, "groups": self.groups}
 
     # -- the map -------------------------------------------------------------------------------
 
@@ -328,26 +330,16 @@ class Recorder:
     def _tests(
         self, deps: dict[str, set[str]], files: dict[str, dict[str, str]]
     ) -> dict[str, frozenset[str]]:
-        tests: dict[str, set[str]] = {}
+        tests = {}
         for nodeid in self.ran:
             found = set(deps.get(nodeid, ()))
             for context in self.shared.get(nodeid, ()):
                 found |= deps.get(context, set())
-            tests[nodeid] = found
-        by_group: dict[str, set[str]] = {}
-        for nodeid, group in self.groups.items():
-            if nodeid in tests:
-                by_group.setdefault(group, set()).update(tests[nodeid])
-        for nodeid, group in self.groups.items():
-            if nodeid in tests:
-                tests[nodeid] = by_group[group]
-        described = {
-            test: frozenset(
+            described = (
                 d for d in found if depmap.split(d)[1] in files.get(depmap.split(d)[0], {})
             )
-            for test, found in tests.items()
-        }
-        return described
+            tests[nodeid] = frozenset(described)
+        return tests
 
 
 def _units_now(path: Path) -> Units | None:
@@ -366,6 +358,8 @@ class Writer:
         self.path = path
         self.local = local
         self.parts: list[DepMap] = []
+        #: each test's xdist_group: the tests of a group depend on what any of them ran
+        self.groups: dict[str, str] = {}
         self.problems: list[str] = []
         self.written: str | None = None
 
@@ -374,16 +368,18 @@ class Writer:
         part = getattr(node, "workeroutput", {}).get(WORKEROUTPUT_KEY)
         if part is not None:
             try:
-                self.parts.append(depmap.parse(part.encode("utf-8"), self.path))
+                self.parts.append(depmap.parse(part["map"].encode("utf-8"), self.path))
             except DepMapError as error:
                 self.problems.append(str(error))
+            self.groups.update(part["groups"])
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
         if self.local is not None and not self.parts:
             self.parts.append(self.local.recorded())
+            self.groups.update(self.local.groups)
         try:
-            recorded = depmap.merge(self.parts)
+            recorded = depmap.united(depmap.merge(self.parts), self.groups)
         except DepMapError as error:
             self.problems.append(f"the workers' maps do not agree: {error}; nothing written")
             return

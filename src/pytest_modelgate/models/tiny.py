@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pytest_modelgate import affected
+
 OVERRIDES = Path(__file__).with_name("overrides.json")
 SEED = 0
 PARAM_CAP = 2_000_000
@@ -426,6 +428,7 @@ def override_for(model_type: str, head: str) -> Override:
     config: dict[str, Any] = {}
     cap, reason = PARAM_CAP, ""
     for name in (model_type, f"{model_type}-{head}"):
+        affected.uses(OVERRIDES, name)  # a test depends on these entries, not the whole table
         entry = table.get(name)
         if entry is not None:
             config = merge(config, entry.config)
