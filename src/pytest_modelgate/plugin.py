@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_modelgate import gating, hardware
+from pytest_modelgate import gating, hardware, paths
 from pytest_modelgate.ab import duet
 from pytest_modelgate.affected import record
 from pytest_modelgate.affected.depmap import MAP_NAME
@@ -216,6 +216,11 @@ def register_affected(config: pytest.Config, settings: Settings) -> record.Recor
         config.pluginmanager.register(selector, "modelgate-affected")
     if not config.getoption("record_deps"):
         return None
+    problem = (
+        None if hasattr(config, "workerinput") else paths.file_problem(map_path, "--record-deps")
+    )
+    if problem is not None:
+        raise pytest.UsageError(f"{problem} (it writes {map_path})")
     if getattr(config.option, "cov_source", None):
         raise pytest.UsageError(
             "--record-deps and --cov both trace the run with coverage.py: record the map in a "

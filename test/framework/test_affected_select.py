@@ -162,6 +162,10 @@ def test_maps_merge_as_a_union_and_refuse_different_states() -> None:
     a = DepMap("c", {"lib.py": {"one": "1"}}, {"t1": frozenset({"lib.py::one"})})
     b = DepMap("c", {"lib.py": {"one": "1"}}, {"t2": frozenset({"lib.py::one"})})
     assert set(depmap.merge([a, b]).tests) == {"t1", "t2"}
+    # parts that used other entries of one data file agree on the entries both know
+    c = DepMap("c", {"t.json": {"<file>": "f", "bert": "1"}}, {"t3": frozenset({"t.json::bert"})})
+    d = DepMap("c", {"t.json": {"<file>": "f", "gpt2": "2"}}, {"t4": frozenset({"t.json::gpt2"})})
+    assert depmap.merge([c, d]).files["t.json"] == {"<file>": "f", "bert": "1", "gpt2": "2"}
     with pytest.raises(DepMapError, match="different commits"):
         depmap.merge([a, DepMap("d", {}, {})])
     with pytest.raises(DepMapError, match=r"lib\.py in different states"):

@@ -16,6 +16,7 @@ that does not read as such a map is an error naming the file and what is wrong w
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -154,13 +155,14 @@ def merge(maps: Iterable[DepMap]) -> DepMap:
     if len(commits) > 1:
         listed = ", ".join(sorted(str(c) for c in commits))
         raise DepMapError(f"the maps were recorded at different commits ({listed})")
-    files: dict[str, FileState] = {}
+    files: dict[str, dict[str, str]] = {}
     tests: dict[str, frozenset[str]] = {}
     for depmap in maps:
         for path, state in depmap.files.items():
-            if path in files and files[path] != state:
+            known = files.setdefault(path, {})
+            if any(known.get(unit, fp) != fp for unit, fp in state.items()):
                 raise DepMapError(f"the maps saw {path} in different states: record them at once")
-            files[path] = state
+            known.update(state)  # each part may know other entries of a data file
         for test, deps in depmap.tests.items():
             tests[test] = tests.get(test, frozenset()) | deps
     return DepMap(maps[0].commit, files, tests)
@@ -178,3 +180,18 @@ def united(depmap: DepMap, groups: Mapping[str, str]) -> DepMap:
         for test, deps in depmap.tests.items()
     }
     return DepMap(depmap.commit, depmap.files, tests)
+
+
+def update(path: Path, recorded: DepMap) -> int:
+    """Write ``recorded`` to ``path``: merged into the map there when both were recorded at one
+    state of the project (a test recorded again depends on what it ran this time), else in its
+    place. The number of tests kept from the map that was there."""
+    merged, kept = recorded, 0
+    with contextlib.suppress(DepMapError):
+        before = load(path)
+        others = {t: d for t, d in before.tests.items() if t not in recorded.tests}
+        if before.commit == recorded.commit:
+            merged = merge([DepMap(before.commit, before.files, others), recorded])
+            kept = len(others)
+    write(path, merged)
+    return kept

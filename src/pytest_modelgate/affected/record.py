@@ -386,17 +386,8 @@ class Writer:
         if not recorded.tests:
             self.written = f"no test ran its call: {self.path} left as it was"
             return
-        merged, held = recorded, 0
-        if self.path.exists():
-            with contextlib.suppress(DepMapError):
-                before = depmap.load(self.path)
-                # a test recorded again depends on what it ran this time
-                mapped = {t: d for t, d in before.tests.items() if t not in recorded.tests}
-                if before.commit == recorded.commit:
-                    merged = depmap.merge([DepMap(before.commit, before.files, mapped), recorded])
-                    held = len(set(before.tests) - set(recorded.tests))
         try:
-            depmap.write(self.path, merged)
+            held = depmap.update(self.path, recorded)
         except OSError as error:
             self.problems.append(f"{self.path}: cannot be written ({error.strerror or error})")
             return

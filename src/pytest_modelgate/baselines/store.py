@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pytest_modelgate import keywords, paths
+from pytest_modelgate.affected.depmap import MAP_NAME
 from pytest_modelgate.baselines import machines, schema
 from pytest_modelgate.baselines.measure import log_spread, normalised_of
 
@@ -416,11 +417,13 @@ def _version(distribution: str) -> str | None:
 
 
 def store_files(folder: Path, device: str | None = None) -> list[Path]:
-    """The baseline files of a store: every ``*.json``, or only ``device``'s."""
+    """The baseline files of a store: every ``*.json`` (but the map of what tests run, which
+    lives beside them), or only ``device``'s."""
     if device is not None:
         path = file_for(folder, device)
         return [path] if path.exists() else []
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+    found = folder.glob("*.json") if folder.is_dir() else ()
+    return sorted(path for path in found if path.name != MAP_NAME)
 
 
 def read_store(
@@ -500,7 +503,7 @@ def gather(stores: Iterable[Path]) -> tuple[dict[str, dict[str, Entry]], list[st
     found: dict[str, dict[str, list[Entry]]] = {}
     problems: list[str] = []
     for folder in stores:
-        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        files = store_files(folder)
         if not files:
             problems.append(f"{folder}: no baseline files (*.json) found")
         for path in files:

@@ -16,10 +16,12 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_modelgate.affected import depmap
+from pytest_modelgate.affected.depmap import MAP_NAME, DepMapError
 from pytest_modelgate.baselines import compare, judge, legacy, machines, render, store
 from pytest_modelgate.cli import options
 from pytest_modelgate.settings import DEFAULT_BASELINES_DIR
@@ -65,9 +67,39 @@ def run_import(args: argparse.Namespace) -> int:
     return status
 
 
+def merge_maps(stores: Sequence[Path], target: Path) -> list[str]:
+    """Merge the maps of what tests run (``test-deps.json``) that the stores hold (shards of
+    one run, recorded at one state of the project) into ``target``'s; the problems, each naming
+    its file. A store whose map cannot be read leaves the target's as it was."""
+    found = [folder / MAP_NAME for folder in stores if (folder / MAP_NAME).is_file()]
+    if not found:
+        return []
+    maps = []
+    problems = []
+    for path in found:
+        try:
+            maps.append(depmap.load(path))
+        except DepMapError as error:
+            problems.append(str(error))
+    if problems:
+        return [*problems, f"{target / MAP_NAME} left as it was"]
+    try:
+        merged = depmap.merge(maps)
+    except DepMapError as error:
+        return [f"{error}; {target / MAP_NAME} left as it was"]
+    kept = depmap.update(target / MAP_NAME, merged)
+    also = f", and {kept} it held of other tests" if kept else ""
+    print(
+        f"{target / MAP_NAME}: what {len(merged.tests)} tests ran, from {len(found)} map(s){also}"
+    )
+    return []
+
+
 def run_merge(args: argparse.Namespace) -> int:
     target = Path(args.into)
-    merged, problems = store.gather(Path(folder) for folder in args.stores)
+    stores = [Path(folder) for folder in args.stores]
+    merged, problems = store.gather(stores)
+    problems += merge_maps(stores, target)
     for problem in problems:
         print(f"modelgate baselines merge: {problem}", file=sys.stderr)
     status = 1 if problems else 0
@@ -300,7 +332,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="merge the baselines of several shards or machines into one store",
         description="Merge baseline stores (folders of per-device files) into --into, under "
         "its lock, replacing only the models the stores hold; the newest measurement of a "
-        "model wins. An unreadable file is reported and left out; the rest are merged.",
+        "model wins. An unreadable file is reported and left out; the rest are merged. The "
+        "maps of what tests run (test-deps.json, from --record-deps) the stores hold are "
+        "merged into one too, when they were recorded at one state of the project.",
     )
     merger.add_argument("stores", nargs="+", metavar="STORE", help="a baselines folder")
     merger.add_argument(
