@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pathlib
+import subprocess
+import time
 
 import nox
 
@@ -124,10 +126,14 @@ def models_cuda(session: nox.Session) -> None:
 
 @nox.session(name="update-baselines", default=False)
 def update_baselines(session: nox.Session) -> None:
-    """Re-measure the CPU model suite as `models` runs it; write baselines/ and .test_durations."""
+    """Re-measure the CPU suite as `models` runs it; write baselines/ (and the test map)."""
+    # baselines/ gets the measurements and test-deps.json, the map of what each test ran
+    # (framework and model tests) that --affected-since reads; .test_durations for pytest-split
+    session.install(*MODEL_DEPS)
+    # The map covers the framework tests too: recorded first, the model run adds to it.
+    session.run("python", "-m", "pytest", "-n", "auto", "--record-deps", "test/framework")
     # Same workers and per-worker thread cap as `models`: both are in the fingerprint, so a
     # baseline taken serially would make every parallel comparison inconclusive.
-    session.install(*MODEL_DEPS)
     session.run(
         *MODEL_RUN,
         *PARALLEL,
@@ -136,11 +142,65 @@ def update_baselines(session: nox.Session) -> None:
         "-n",
         "auto",
         "--update-baselines",
+        "--record-deps",
         "--store-durations",
         "--durations-path",
         ".test_durations",
         *session.posargs,
     )
+
+
+def merge_base() -> str:
+    """Where this branch left main: the merge base with origin/main, else with main."""
+    for upstream in ("origin/main", "main"):
+        found = subprocess.run(
+            ["git", "merge-base", "HEAD", upstream], capture_output=True, text=True, check=False
+        )
+        if found.returncode == 0:
+            return found.stdout.strip()
+    raise SystemExit(
+        "pre-pr: no main branch to compare with; give one: nox -s pre-pr -- --base REV"
+    )
+
+
+@nox.session(name="pre-pr", default=False)
+def pre_pr(session: nox.Session) -> None:
+    """Before a pull request: lint, the tests the change can affect, an A/B of their benchmarks."""
+    # `nox -s pre-pr` compares with the merge base of main; `-- --base REV` with REV.
+    started = time.perf_counter()
+    args = list(session.posargs)
+    base = args[args.index("--base") + 1] if "--base" in args else merge_base()
+    session.install(*MODEL_DEPS, "ruff", "mypy", "import-linter")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+    session.run("lint-imports")
+    since = f"--affected-since={base}"
+    # framework and model tests alike; the benchmarks are the A/B's
+    session.run(
+        *MODEL_RUN, *PARALLEL, since, "-m", "not benchmark", "-n", "auto", success_codes=[0, 5]
+    )
+    listed = session.run(
+        *MODEL_RUN,
+        "--collect-only",
+        "-q",
+        since,
+        "-m",
+        "cpu and benchmark",
+        "test/models",
+        silent=True,
+        success_codes=[0, 5],
+    )
+    lines = str(listed).splitlines()
+    names = [line.split("::")[-1] for line in lines if "::" in line and " " not in line]
+    session.log(next((line for line in lines if line.startswith("modelgate: --affected")), ""))
+    if names:
+        # each test by its full name: `-k` matches a substring, the brackets make it exact
+        select = ["-m", "cpu and benchmark", "-k", " or ".join(names), "test/models"]
+        session.run("modelgate", "ab", "--base", base, "--", *select)
+    else:
+        session.log("pre-pr: no benchmark is affected: no A/B")
+    session.log(f"pre-pr: done in {time.perf_counter() - started:.0f} s")
 
 
 @nox.session
