@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,6 +122,16 @@ def selected(pytester: pytest.Pytester, *args: str) -> tuple[list[str], str]:
     return ids, line
 
 
+def deps_by_test(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Each test's dependencies by name, from the map's JSON."""
+    names = document["deps"]
+    return {
+        test: [names[key] for key in group["deps"].split()]
+        for group in document["groups"]
+        for test in group["tests"]
+    }
+
+
 def edit(pytester: pytest.Pytester, name: str, old: str, new: str) -> None:
     path = pytester.path / name
     text = path.read_text()
@@ -133,7 +144,7 @@ def test_map_is_sorted_grouped_and_names_each_function(project: pytest.Pytester)
     assert document["commit"] == git(project.path, "rev-parse", "HEAD~1").strip()
     assert sorted(document["files"]["src/lib/core.py"]) == ["<module>", "one", "table", "two"]
     assert "data/table.json" in document["files"]
-    tests = {t: g["deps"] for g in document["groups"] for t in g["tests"]}
+    tests = deps_by_test(document)
     assert sorted(tests) == sorted(ALL)
     assert "src/lib/core.py::one" in tests["tests/test_core.py::test_two"]
     assert "src/lib/core.py::two" not in tests["tests/test_core.py::test_one"]
@@ -254,13 +265,13 @@ def test_without_a_map_everything_runs_and_the_summary_says_why(project: pytest.
 
 
 def test_a_corrupt_map_runs_everything_and_is_left_untouched(project: pytest.Pytester) -> None:
-    group = {"deps": ["x.py::f"], "tests": ["t"]}
-    document = {"schema_version": 1, "commit": None, "files": {}, "groups": [group]}
+    group = {"deps": "abc", "tests": ["t"]}
+    document = {"schema_version": 1, "commit": None, "files": {}, "deps": {}, "groups": [group]}
     (project.path / MAP).write_text(json.dumps(document))
     before = (project.path / MAP).read_bytes()
     ids, line = selected(project)
     assert ids == ALL
-    assert "test-deps.json: not a map of test dependencies: groups[0] depends on 'x.py::f'" in line
+    assert "test-deps.json: not a map of test dependencies: groups[0] depends on 'abc'" in line
     assert (project.path / MAP).read_bytes() == before
 
 
@@ -321,7 +332,7 @@ def test_child():
     )
     project.runpytest("-p", "no:cacheprovider", "--record-deps").assert_outcomes(passed=5)
     document = json.loads((project.path / MAP).read_text())
-    tests = {t: g["deps"] for g in document["groups"] for t in g["tests"]}
+    tests = deps_by_test(document)
     assert "src/lib/other.py::three" in tests["tests/test_child.py::test_child"]
 
 
@@ -348,7 +359,7 @@ def test_alone():
     )
     pytester.runpytest("-p", "no:cacheprovider", "--record-deps").assert_outcomes(passed=3)
     document = json.loads((pytester.path / MAP).read_text())
-    tests = {t: g["deps"] for g in document["groups"] for t in g["tests"]}
+    tests = deps_by_test(document)
     for i in (1, 2):  # only the first filled the cache; both depend on it
         assert "lib.py::built" in tests[f"test_group.py::test_uses_the_cache[{i}]"]
     assert "lib.py::built" not in tests["test_group.py::test_alone"]
@@ -359,3 +370,91 @@ def test_record_deps_with_cov_is_a_usage_error(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest("--record-deps", "--cov=.")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--record-deps and --cov both trace the run*"])
+
+
+def test_a_library_names_the_entries_of_a_data_file_a_test_used(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "table.json": '{"bert": 1, "gpt2": 2}',
+            "lib.py": """
+import json
+from functools import cache
+from pathlib import Path
+
+from pytest_modelgate import affected
+
+TABLE = Path(__file__).with_name("table.json")
+
+
+@cache
+def table():
+    return json.loads(TABLE.read_text())
+
+
+def entry(name):
+    affected.uses(TABLE, name)
+    return table().get(name)
+""",
+            "test_lib.py": """
+import pytest
+import lib
+
+
+@pytest.mark.parametrize("name", ["bert", "gpt2"])
+def test_entry(name):
+    assert lib.entry(name)
+""",
+        },
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--record-deps").assert_outcomes(passed=2)
+    document = json.loads((pytester.path / MAP).read_text())
+    tests = deps_by_test(document)
+    gpt2 = tests["test_lib.py::test_entry[gpt2]"]
+    assert "table.json::gpt2" in gpt2 and "table.json::bert" not in gpt2
+    assert "table.json::<file>" not in gpt2  # the first test read the file, and filled the cache
+    assert sorted(document["files"]["table.json"]) == ["<file>", "bert", "gpt2"]
+
+
+def test_what_runs_while_paused_is_not_recorded(tmp_path: Path) -> None:
+    from pytest_modelgate.affected.record import Recorder
+
+    (tmp_path / "timed.py").write_text(
+        "def timed():\n    return 1\n\n\ndef other():\n    return 2\n"
+    )
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("timed", tmp_path / "timed.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    recorder = Recorder(tmp_path)
+    recorder.start()
+    try:
+        spec.loader.exec_module(module)
+        recorder._switch("t")
+        with recorder.paused():
+            module.timed()
+        module.other()
+        recorder.ran.add("t")
+    finally:
+        recorded = recorder.recorded()
+    assert recorded.tests["t"] == {"timed.py::other"}
+
+
+def test_baselines_merge_merges_the_shards_maps(project: pytest.Pytester, tmp_path: Path) -> None:
+    from pytest_modelgate.cli import main
+
+    whole = json.loads((project.path / MAP).read_text())
+    shards = []
+    for number, wanted in enumerate((ALL[:2], ALL[2:])):
+        folder = tmp_path / f"shard{number}"
+        folder.mkdir()
+        groups = [{**g, "tests": [t for t in g["tests"] if t in wanted]} for g in whole["groups"]]
+        part = {**whole, "groups": [g for g in groups if g["tests"]]}
+        (folder / "test-deps.json").write_text(json.dumps(part))
+        (folder / "cpu.json").write_text('{"schema_version": 1, "device": "cpu", "entries": {}}')
+        shards.append(str(folder))
+    target = tmp_path / "merged"
+    assert main(["baselines", "merge", *shards, "--into", str(target)]) == 0
+    merged = json.loads((target / "test-deps.json").read_text())
+    assert merged == whole

@@ -123,11 +123,16 @@ def test_a_map_round_trips_sorted_and_grouped(tmp_path: Path) -> None:
         path, DepMap("abc", {"lib.py": {"one": "1", MODULE: "2"}}, {"b": shared, "a": shared})
     )
     document = json.loads(path.read_text())
-    assert document["groups"] == [{"deps": ["lib.py::one"], "tests": ["a", "b"]}]
+    (key,) = document["deps"]
+    assert document["deps"] == {key: "lib.py::one"}
+    assert document["groups"] == [{"deps": key, "tests": ["a", "b"]}]
     assert list(document["files"]["lib.py"]) == [MODULE, "one"]
     again = depmap.load(path)
     assert again.tests == {"a": shared, "b": shared}
     assert depmap.encode(again) == path.read_bytes()
+
+
+EMPTY = {"schema_version": 1, "commit": None, "files": {}, "deps": {}, "groups": []}
 
 
 @pytest.mark.parametrize(
@@ -135,16 +140,18 @@ def test_a_map_round_trips_sorted_and_grouped(tmp_path: Path) -> None:
     [
         ("{", "not valid JSON"),
         ("[]", "not a JSON object"),
-        ('{"schema_version": 2}', "schema_version is 2, not 1"),
-        ('{"schema_version": 1, "commit": 3}', "commit is neither a string nor null"),
-        ('{"schema_version": 1, "commit": null, "files": [], "groups": []}', "files must be"),
+        (json.dumps({**EMPTY, "schema_version": 2}), "schema_version is 2, not 1"),
+        (json.dumps({**EMPTY, "commit": 3}), "commit is neither a string nor null"),
+        (json.dumps({**EMPTY, "files": []}), "files and deps must be objects"),
+        (json.dumps({**EMPTY, "files": {"a.py": 1}}), "files['a.py'] is not an object"),
+        (json.dumps({**EMPTY, "groups": [{"deps": 1}]}), "groups[0] needs a string 'deps'"),
         (
-            '{"schema_version": 1, "commit": null, "files": {"a.py": 1}, "groups": []}',
-            "files['a.py']",
+            json.dumps({**EMPTY, "deps": {"a": "x.py::f"}}),
+            "deps['a'] is 'x.py::f', which files does not describe",
         ),
         (
-            '{"schema_version": 1, "commit": null, "files": {}, "groups": [{"deps": 1}]}',
-            "groups[0] needs lists",
+            json.dumps({**EMPTY, "groups": [{"deps": "a", "tests": ["t"]}]}),
+            "groups[0] depends on 'a', which deps does not name",
         ),
     ],
 )
@@ -178,3 +185,12 @@ def test_united_gives_a_group_what_any_of_its_tests_ran() -> None:
         {"a": "g", "b": "g"},
     )
     assert united.tests == {"a": {"x", "y"}, "b": {"x", "y"}, "c": {"z"}}
+
+
+def test_a_dependency_keeps_its_id_whatever_else_the_map_holds() -> None:
+    alone = depmap.dep_ids(["lib.py::one"])
+    assert (
+        depmap.dep_ids(["lib.py::one", "lib.py::two", "a.py::<module>"])["lib.py::one"]
+        == alone["lib.py::one"]
+    )
+    assert len(alone["lib.py::one"]) == 8

@@ -3,20 +3,24 @@
     {"schema_version": 1, "commit": "<commit recorded at, or null>",
      "files": {"src/pkg/mod.py": {"<module>": "<fingerprint>", "func": "...", "Cls.meth": "..."},
                "data/table.json": {"<file>": "<content hash>", "bert": "<entry hash>"}},
-     "groups": [{"deps": ["src/pkg/mod.py::func", "data/table.json::<file>", ...],
-                 "tests": ["test/test_mod.py::test_func", ...]}, ...]}
+     "deps": {"3f9a01c2": "src/pkg/mod.py::func", "b7e4d910": "data/table.json::<file>", ...},
+     "groups": [{"deps": "3f9a01c2 b7e4d910 ...", "tests": ["test/test_mod.py::test_func", ...]},
+                ...]}
 
 Each file's entry holds the fingerprints of its units as they were recorded (``units``): a
 Python file's functions and module-level code, a data file's content and the entries tests
-said they used. A dependency is ``path::unit``. Tests that ran the same units share a group,
-which keeps the file small; every list
-is sorted and the file is written in one ``os.replace``, so it diffs and merges well. A file
-that does not read as such a map is an error naming the file and what is wrong with it.
+said they used. A dependency is ``path::unit``; ``deps`` names each by a short hash of its name
+(the same in every recording, so that a new function changes only the groups that ran it), and
+a group lists its dependencies' hashes on one line. Tests that ran the same units share a group.
+So the file stays small (a few MB for some 8,500 tests) and every part of it is sorted; it is
+written in one ``os.replace``. A file that does not read as such a map is an error naming the
+file and what is wrong with it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,27 +67,39 @@ class DepMap:
         return found
 
 
+def dep_ids(deps: Iterable[str]) -> dict[str, str]:
+    """A short id for each dependency, from a hash of its name alone: 8 hex digits, more where
+    two of ``deps`` would share one."""
+    names = sorted(set(deps))
+    digests = {dep: hashlib.sha256(dep.encode("utf-8")).hexdigest() for dep in names}
+    size = 8
+    while len({digest[:size] for digest in digests.values()}) < len(names):
+        size += 2
+    return {dep: digest[:size] for dep, digest in digests.items()}
+
+
 def encode(depmap: DepMap) -> bytes:
-    """The map as the sorted, indented JSON of its file."""
+    """The map as the sorted JSON of its file."""
     groups: dict[frozenset[str], list[str]] = {}
     for test, deps in depmap.tests.items():
         groups.setdefault(deps, []).append(test)
+    ids = dep_ids(dep for deps in groups for dep in deps)
     document = {
         "schema_version": SCHEMA_VERSION,
         "commit": depmap.commit,
         "files": {
             path: dict(sorted(state.items())) for path, state in sorted(depmap.files.items())
         },
+        "deps": {ids[dep]: dep for dep in sorted(ids)},
         "groups": sorted(
-            ({"deps": sorted(deps), "tests": sorted(tests)} for deps, tests in groups.items()),
+            (
+                {"deps": " ".join(sorted(ids[dep] for dep in deps)), "tests": sorted(tests)}
+                for deps, tests in groups.items()
+            ),
             key=lambda group: group["tests"][0],
         ),
     }
     return (json.dumps(document, indent=1) + "\n").encode("utf-8")
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _problem(document: Any) -> str | None:
@@ -94,21 +110,26 @@ def _problem(document: Any) -> str | None:
         return f"schema_version is {document.get('schema_version')!r}, not {SCHEMA_VERSION}"
     if not isinstance(document.get("commit"), (str, type(None))):
         return "commit is neither a string nor null"
-    files, groups = document.get("files"), document.get("groups")
-    if not isinstance(files, dict) or not isinstance(groups, list):
-        return "files must be an object and groups a list"
+    files, deps, groups = document.get("files"), document.get("deps"), document.get("groups")
+    if not isinstance(files, dict) or not isinstance(deps, dict) or not isinstance(groups, list):
+        return "files and deps must be objects, groups a list"
     for path, state in files.items():
         if not isinstance(state, dict) or not all(isinstance(v, str) for v in state.values()):
             return f"files[{path!r}] is not an object of fingerprints"
+    for key, dep in deps.items():
+        path, unit = split(dep) if isinstance(dep, str) else ("", "")
+        if unit not in files.get(path, {}):
+            return f"deps[{key!r}] is {dep!r}, which files does not describe"
     for number, group in enumerate(groups):
-        if not isinstance(group, dict) or not (
-            _strings(group.get("deps")) and _strings(group.get("tests"))
-        ):
-            return f"groups[{number}] needs lists of strings 'deps' and 'tests'"
-        for dep in group["deps"]:
-            path, unit = split(dep)
-            if unit not in files.get(path, {}):
-                return f"groups[{number}] depends on {dep!r}, which files does not describe"
+        tests = group.get("tests") if isinstance(group, dict) else None
+        listed = group.get("deps") if isinstance(group, dict) else None
+        if not isinstance(listed, str) or not isinstance(tests, list):
+            return f"groups[{number}] needs a string 'deps' and a list 'tests'"
+        if not all(isinstance(test, str) for test in tests):
+            return f"groups[{number}] lists a test that is not a string"
+        unknown = next((key for key in listed.split() if key not in deps), None)
+        if unknown is not None:
+            return f"groups[{number}] depends on {unknown!r}, which deps does not name"
     return None
 
 
@@ -122,8 +143,9 @@ def parse(data: bytes, path: Path) -> DepMap:
     if problem is not None:
         raise DepMapError(f"{path}: not a map of test dependencies: {problem}")
     tests: dict[str, frozenset[str]] = {}
+    names = document["deps"]
     for group in document["groups"]:
-        deps = frozenset(group["deps"])
+        deps = frozenset(names[key] for key in group["deps"].split())
         for test in group["tests"]:
             tests[test] = tests.get(test, frozenset()) | deps
     return DepMap(document["commit"], document["files"], tests)
