@@ -12,6 +12,7 @@ import pytest
 
 from pytest_modelgate.cli import main
 
+pytestmark = [pytest.mark.model, pytest.mark.cpu]  # so that `nox -s models` (-m cpu) runs it
 LEGACY = Path(__file__).parent.parent / "framework" / "convert_fixtures" / "legacy"
 RUNS = [
     "test_hf_bert_improved.py",
@@ -32,8 +33,7 @@ def test_converted_sample_runs_offline_on_tiny_models(pytester: pytest.Pytester)
         "--run-model-tests",
         "-m",
         "cpu",
-        "--baselines-dir",
-        str(pytester.path / "baselines"),
+        f"--baselines-dir={pytester.path / 'baselines'}",
         *(str(out / name) for name in [*RUNS, UNKNOWN]),
     )
     result.assert_outcomes(passed=len(RUNS) * TESTS, xfailed=TESTS)
