@@ -163,6 +163,14 @@ def merge_base() -> str:
     )
 
 
+def files_at(rev: str) -> set[str]:
+    """The files of the repository at ``rev``."""
+    listed = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", rev], capture_output=True, text=True, check=True
+    )
+    return set(listed.stdout.splitlines())
+
+
 @nox.session(name="pre-pr", default=False)
 def pre_pr(session: nox.Session) -> None:
     """Before a pull request: lint, the tests the change can affect, an A/B of their benchmarks."""
@@ -191,12 +199,15 @@ def pre_pr(session: nox.Session) -> None:
         success_codes=[0, 5],
     )
     lines = str(listed).splitlines()
-    names = [line.split("::")[-1] for line in lines if "::" in line and " " not in line]
+    ids = [line for line in lines if "::" in line and " " not in line]
     session.log(next((line for line in lines if line.startswith("modelgate: --affected")), ""))
-    if names:
-        # each test by its full name: `-k` matches a substring, the brackets make it exact
-        select = ["-m", "cpu and benchmark", "-k", " or ".join(names), "test/models"]
-        session.run("modelgate", "ab", "--base", base, "--", *select)
+    if ids:
+        # only the files of those tests that the base has: a side collects only them
+        files = sorted({test.split("::")[0] for test in ids} & files_at(base))
+        listed_ids = pathlib.Path(session.create_tmp(), "affected-benchmarks.txt")
+        listed_ids.write_text("\n".join(ids) + "\n")
+        select = ["--select", str(listed_ids), "--", "-m", "cpu and benchmark", *files]
+        session.run("modelgate", "ab", "--base", base, *select)
     else:
         session.log("pre-pr: no benchmark is affected: no A/B")
     session.log(f"pre-pr: done in {time.perf_counter() - started:.0f} s")

@@ -197,10 +197,24 @@ def test_dependency_sets_are_measured_each_in_its_own_folder(tmp_path: Path, ab:
     assert "installing" not in again.stdout
 
 
+def test_select_runs_only_the_listed_tests_on_both_sides(
+    project: Path, tmp_path: Path, ab: Run
+) -> None:
+    listed = tmp_path / "ids.txt"
+    wanted = ["tests/test_speed.py::test_speed[3]", "tests/test_speed.py::test_speed[7]"]
+    listed.write_text("\n".join([*wanted, "tests/test_gone.py::test_nothing"]) + "\n")
+    report = tmp_path / "ab.json"
+    done = ab(project, "--base", "HEAD~1", "--select", str(listed), "--report", str(report))
+    assert "the tests listed in" in done.stdout
+    assert "tests: no test changed its outcome (base: 2 passed; head: 2 passed)" in done.stdout
+    assert len(json.loads(report.read_text())["results"]) == 2
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         ((), "give --base REV, --base-deps REQS, or both"),
+        (("--base", "HEAD", "--select", "no-such-file"), "--select no-such-file: no such file"),
         (("--base", "no-such-rev"), "'no-such-rev' is not a commit"),
         (("--base", "HEAD", "--tolerance", "abc"), "--tolerance: expected a finite number"),
         (("--base", "HEAD", "--jobs", "0"), "--jobs must be at least 1"),

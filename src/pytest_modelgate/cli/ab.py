@@ -137,8 +137,17 @@ def measure(
 
     rule = compare.Rule(tolerance=args.tolerance)
     durations = Path(".test_durations").resolve()
+    first = args.select.resolve() if args.select is not None else None
     runs = run_pass(
-        both, 1, pytest_args, scratch, jobs=args.jobs, durations=_kept(durations), say=_say
+        both,
+        1,
+        pytest_args,
+        scratch,
+        jobs=args.jobs,
+        select=first,
+        durations=_kept(durations),
+        say=_say,
+        what="every test" if first is None else f"the tests listed in {args.select}",
     )
     problems = side_problems(runs, 1)
     tests = judge.compare_outcomes(outcomes_of(runs["base"]), outcomes_of(runs["head"]))
@@ -305,6 +314,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="pairs of runs at once, the tests split among them (default: CPUs / 2)",
     )
+    parser.add_argument(
+        "--select",
+        type=Path,
+        metavar="FILE",
+        help="run only the tests whose ids FILE lists, one per line (a side that lacks one "
+        "leaves it out); nox -s pre-pr gives the affected benchmarks this way",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="every row, not only not ok")
     parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a regression")
     parser.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARGS", help=argparse.SUPPRESS)
@@ -320,5 +336,8 @@ def _checked(args: argparse.Namespace) -> int:
             "modelgate ab: --jobs above 1 splits the tests with pytest-split: install it",
             file=sys.stderr,
         )
+        return 2
+    if args.select is not None and not args.select.is_file():
+        print(f"modelgate ab: --select {args.select}: no such file", file=sys.stderr)
         return 2
     return run_ab(args)
