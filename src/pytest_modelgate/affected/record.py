@@ -129,7 +129,6 @@ class Recorder:
         )
         self.outer: Any = None
         self.context = ""
-        self.stack: list[str] = []
         self.active = False
         #: data files opened, and entries used, per context
         self.opened: dict[str, set[str]] = {}

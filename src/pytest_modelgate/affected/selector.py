@@ -9,6 +9,7 @@ an xdist worker the summary travels to the controller, which prints it.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -56,10 +57,13 @@ def decide(root: Path, rev: str, map_path: Path, nodeids: Sequence[str]) -> Sele
     if configured:
         return select.everything(f"the configuration changed ({', '.join(configured[:3])})")
 
-    def importers(targets: Iterable[str]) -> set[str]:
+    @functools.cache
+    def graph() -> ImportGraph:  # read only when the change needs it, and once
         python = [p for p in diff.project_files(root) if p.endswith(".py")]
-        sources = {p: data for p in python if (data := now(p)) is not None}
-        return ImportGraph(sources).importers(targets)
+        return ImportGraph({p: data for p in python if (data := now(p)) is not None})
+
+    def importers(targets: Iterable[str]) -> set[str]:
+        return graph().importers(targets)
 
     return select.select(recorded, change, nodeids, importers)
 
