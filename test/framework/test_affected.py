@@ -367,7 +367,9 @@ def test_alone():
 
 def test_record_deps_with_cov_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_cov")
-    result = pytester.runpytest("--record-deps", "--cov=.")
+    # in a subprocess: pytest-cov starts its tracer before the usage error, and would leave it
+    # running in this process (under `coverage run`, the outer one could not stop)
+    result = pytester.runpytest_subprocess("--record-deps", "--cov=.")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--record-deps and --cov both trace the run*"])
 
