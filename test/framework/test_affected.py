@@ -296,6 +296,16 @@ def test_affected_first_alone_is_a_usage_error(pytester: pytest.Pytester) -> Non
     result.stderr.fnmatch_lines(["*--affected-first needs --affected-since REV*"])
 
 
+def test_recording_and_selecting_work_without_xdist(project: pytest.Pytester) -> None:
+    (project.path / MAP).unlink()
+    recorded = project.runpytest("-p", "no:cacheprovider", "-p", "no:xdist", "--record-deps")
+    recorded.assert_outcomes(passed=4)
+    assert (project.path / MAP).is_file()
+    assert selected(project, "-p", "no:xdist")[0] == []  # the new map knows the tree as it is
+    edit(project, "src/lib/other.py", "return 3", "return 4 - 1")
+    assert selected(project, "-p", "no:xdist")[0] == ["tests/test_other.py::test_three"]
+
+
 def test_xdist_workers_record_their_parts_and_select_alike(project: pytest.Pytester) -> None:
     (project.path / MAP).unlink()
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--record-deps")

@@ -362,7 +362,7 @@ class Writer:
         self.problems: list[str] = []
         self.written: str | None = None
 
-    @pytest.hookimpl
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: the plugin works without xdist
     def pytest_testnodedown(self, node: Any) -> None:
         part = getattr(node, "workeroutput", {}).get(WORKEROUTPUT_KEY)
         if part is not None:
