@@ -66,14 +66,22 @@ def framework(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", *session.posargs)
 
 
+LINTERS = ["ruff", "mypy", "import-linter"]
+
+
+def run_linters(session: nox.Session, *mypy_args: str) -> None:
+    """ruff check, ruff format --check, mypy, lint-imports (lint's checks, and pre-pr's)."""
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", *mypy_args)
+    session.run("lint-imports")
+
+
 @nox.session(tags=["fast"])
 def lint(session: nox.Session) -> None:
     """Check style, types and layout: ruff check, ruff format --check, mypy, lint-imports."""
-    session.install("-e", ".", "ruff", "mypy", "import-linter")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy", *session.posargs)
-    session.run("lint-imports")
+    session.install("-e", ".", *LINTERS)
+    run_linters(session, *session.posargs)
 
 
 # What `nox -s build` checks in the wheel it built, installed in a venv of its own.
@@ -178,11 +186,8 @@ def pre_pr(session: nox.Session) -> None:
     started = time.perf_counter()
     args = list(session.posargs)
     base = args[args.index("--base") + 1] if "--base" in args else merge_base()
-    session.install(*MODEL_DEPS, "ruff", "mypy", "import-linter")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy")
-    session.run("lint-imports")
+    session.install(*MODEL_DEPS, *LINTERS)
+    run_linters(session)
     since = f"--affected-since={base}"
     # framework and CPU model tests alike; the benchmarks are the A/B's
     marks = "not benchmark and not cuda and not mps"

@@ -3,6 +3,7 @@ and untracked (not ignored), relative to a folder of the repository."""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from pathlib import Path
@@ -32,8 +33,10 @@ def _relative(top: Path, root: Path, names: str) -> set[str]:
     return found
 
 
+@functools.cache
 def toplevel(root: Path) -> Path:
-    """The repository that holds ``root``; ``DiffError`` when there is none."""
+    """The repository that holds ``root``; ``DiffError`` when there is none (asked of git once
+    per folder: a selection reads one file at the revision per changed file)."""
     return Path(_git(root, "rev-parse", "--show-toplevel").strip())
 
 

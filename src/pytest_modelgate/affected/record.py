@@ -334,10 +334,9 @@ class Recorder:
             found = set(deps.get(nodeid, ()))
             for context in self.shared.get(nodeid, ()):
                 found |= deps.get(context, set())
-            described = (
-                d for d in found if depmap.split(d)[1] in files.get(depmap.split(d)[0], {})
-            )
-            tests[nodeid] = frozenset(described)
+            # what files describes: a file that no longer parses is left out
+            parts = ((dep, *depmap.split(dep)) for dep in found)
+            tests[nodeid] = frozenset(d for d, path, unit in parts if unit in files.get(path, {}))
         return tests
 
 

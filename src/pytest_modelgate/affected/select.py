@@ -85,9 +85,10 @@ def change_of(depmap: DepMap, changed: Iterable[str], now: Read, before: Read) -
 
     def note(path: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
         for unit in _differing(old, new):
-            (modules if unit == MODULE else units).add(
-                path if unit == MODULE else f"{path}{SEPARATOR}{unit}"
-            )
+            if unit == MODULE:
+                modules.add(path)
+            else:
+                units.add(f"{path}{SEPARATOR}{unit}")
 
     for path, state in depmap.files.items():
         note(path, state, fingerprints_of(path, now(path), state))

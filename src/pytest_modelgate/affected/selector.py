@@ -29,9 +29,8 @@ def decide(root: Path, rev: str, map_path: Path, nodeids: Sequence[str]) -> Sele
     """The selection among ``nodeids`` for the changes since ``rev`` in the project at ``root``;
     ``diff.DiffError`` when git cannot say what changed."""
     changed = diff.changed_since(root, rev)
-    configured = select.configuration(changed)
-    if configured:
-        return select.everything(f"the configuration changed ({', '.join(configured[:3])})")
+    if select.configuration(changed):
+        return _configured(select.configuration(changed))
     if not map_path.is_file():
         return select.everything(
             f"there is no map of what tests run at {map_path}: record one with --record-deps "
@@ -53,9 +52,8 @@ def decide(root: Path, rev: str, map_path: Path, nodeids: Sequence[str]) -> Sele
         recorded, changed, now=now, before=lambda path: diff.file_at(root, commit, path)
     )
     touched = {depmap.split(dep)[0] for dep in change.units} | change.modules
-    configured = select.configuration(touched)
-    if configured:
-        return select.everything(f"the configuration changed ({', '.join(configured[:3])})")
+    if select.configuration(touched):  # changed since the map was recorded
+        return _configured(select.configuration(touched))
 
     @functools.cache
     def graph() -> ImportGraph:  # read only when the change needs it, and once
@@ -66,6 +64,10 @@ def decide(root: Path, rev: str, map_path: Path, nodeids: Sequence[str]) -> Sele
         return graph().importers(targets)
 
     return select.select(recorded, change, nodeids, importers)
+
+
+def _configured(files: Sequence[str]) -> Selection:
+    return select.everything(f"the configuration changed ({', '.join(files[:3])})")
 
 
 def summary(rev: str, selection: Selection, chosen: int, rest: int, first: bool) -> str:
