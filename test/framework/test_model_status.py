@@ -186,3 +186,51 @@ def test_overrides_need_a_reason_for_a_larger_cap(tmp_path: Path) -> None:
 def test_shipped_overrides_load() -> None:
     table = tiny.load_overrides()
     assert all(o.param_cap <= tiny.PARAM_CAP or o.reason for o in table.values())
+
+
+class IndexedConfig:
+    """A config that validates its fields against each other, as some transformers configs do:
+    head_dim a multiple of 16, index heads within the heads, index layers among the layers."""
+
+    def __init__(self, **values: object) -> None:
+        self.__dict__.update(values)
+        if self.head_dim % 16:  # type: ignore[attr-defined]
+            raise ValueError("`head_dim` must be a multiple of 16")
+        if not 0 < self.index_heads <= self.heads:  # type: ignore[attr-defined]
+            raise ValueError("`index_heads` must be between 1 and the number of heads")
+        if max(self.index_layers) >= self.layers:  # type: ignore[attr-defined]
+            raise ValueError(f"`index_layers` must be layers, got {self.index_layers}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, object]) -> IndexedConfig:
+        return cls(**values)
+
+
+REFERENCE = {"head_dim": 128, "heads": 48, "index_heads": 12, "layers": 50, "index_layers": [4]}
+
+
+def test_a_refused_shrink_takes_the_smallest_value_the_validation_accepts() -> None:
+    shrunk = {"head_dim": 8, "heads": 4, "index_heads": 12, "layers": 2, "index_layers": [1]}
+    config = tiny.accepted(IndexedConfig, shrunk, REFERENCE)
+    assert (config.head_dim, config.index_heads) == (16, 1)  # not 128, not 12: still tiny
+    assert (config.heads, config.layers, config.index_layers) == (4, 2, [1])  # accepted as made
+
+
+def test_a_refused_layer_field_takes_the_reference_layer_layout() -> None:
+    shrunk = {"head_dim": 16, "heads": 4, "index_heads": 1, "layers": 2, "index_layers": [2]}
+    config = tiny.accepted(IndexedConfig, shrunk, REFERENCE)
+    assert (config.layers, config.index_layers) == (50, [4])
+    assert (config.head_dim, config.heads) == (16, 4)  # the fields it did not name stay shrunk
+
+
+def test_a_refusal_that_names_no_field_is_raised() -> None:
+    shrunk = {"head_dim": 16, "heads": 0, "index_heads": 0, "layers": 2, "index_layers": [0]}
+    reference = {**REFERENCE, "index_heads": 0}  # index_heads cannot go anywhere
+    with pytest.raises(ValueError, match="index_heads"):
+        tiny.accepted(IndexedConfig, shrunk, reference)
+
+
+def test_named_fields_finds_the_fields_of_sub_configs() -> None:
+    values = {"layers": 2, "text_config": {"model_type": "t", "head_dim": 8}, "dim": 3}
+    message = "`head_dim` must divide the layers of text_config.dimension"
+    assert tiny.named_fields(message, values) == [("text_config", "head_dim"), ("layers",)]

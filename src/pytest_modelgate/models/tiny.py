@@ -35,6 +35,8 @@ EXPERTS = 4
 TOP_K = 2
 FRAMES = 4
 WINDOW = 2
+# Tries of a config whose validation refuses some shrunk values (``refused``).
+REFUSALS = 8
 
 _LAYER_KEYS = frozenset(
     {
@@ -452,11 +454,97 @@ def tiny_config(model_type: str, head: str = "base", *, hard: bool = False) -> A
     """The tiny ``PretrainedConfig`` of ``model_type`` (imports transformers)."""
     transformers = importlib.import_module("transformers")
     config_cls = transformers.CONFIG_MAPPING[model_type]
-    values = shrink(config_cls().to_dict(), hard=hard)
+    reference = config_cls().to_dict()
+    reference.pop("transformers_version", None)
+    values = shrink(reference, hard=hard)
     values = merge(values, override_for(model_type, head).config)
     _fit_token_ids(values)
-    values.pop("transformers_version", None)
+    return accepted(config_cls, values, reference)
+
+
+def accepted(config_cls: Any, values: dict[str, Any], reference: Mapping[str, Any]) -> Any:
+    """``config_cls`` built from ``values``, where its own validation accepts them.
+
+    A config may validate its fields against each other, and a shrunk set can break that. Where
+    the error names a shrunk field (``index_layers must be increasing``), the field tries other
+    values (``alternatives``) until the error no longer names it; each such step is kept, and
+    at most ``REFUSALS`` steps are taken. An error that names no field it can change is raised.
+    """
+    error = _refusal(config_cls, values)
+    for _ in range(REFUSALS):
+        if error is None:
+            break
+        step = _first_step(config_cls, values, reference, str(error))
+        if step is None:
+            raise error
+        values, error = step
+    if error is not None:
+        raise error
     return config_cls.from_dict(values)
+
+
+def _refusal(config_cls: Any, values: Mapping[str, Any]) -> Exception | None:
+    try:
+        config_cls.from_dict(dict(values))
+    except Exception as error:  # a config's validation may raise any type
+        return error
+    return None
+
+
+def _first_step(
+    config_cls: Any, values: dict[str, Any], reference: Mapping[str, Any], message: str
+) -> tuple[dict[str, Any], Exception | None] | None:
+    """The values with the first named field changed so that the error stops naming it."""
+    for path in named_fields(message, values):
+        for changed in alternatives(values, reference, path):
+            error = _refusal(config_cls, changed)
+            if error is None or _named(str(error), path[-1]) is None:
+                return changed, error
+    return None
+
+
+def named_fields(message: str, values: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The paths of the fields ``message`` names, sub-configs included, in the order the
+    message names them (its subject first)."""
+    return [path for _, path in sorted(_mentions(message, values))]
+
+
+def _mentions(message: str, values: Mapping[str, Any]) -> list[tuple[int, tuple[str, ...]]]:
+    found: list[tuple[int, tuple[str, ...]]] = []
+    for key, value in values.items():
+        if isinstance(value, dict) and "model_type" in value:
+            found += [(at, (key, *path)) for at, path in _mentions(message, value)]
+        elif (match := _named(message, key)) is not None:
+            found.append((match.start(), (key,)))
+    return found
+
+
+def alternatives(
+    values: Mapping[str, Any], reference: Mapping[str, Any], path: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """``values`` with the field at ``path`` changed, smallest change first: a number from the
+    small ones up; the reference value; for a field of the layers, the whole layer layout of its
+    config (every field named for layers) as the reference has it."""
+    if len(path) > 1:
+        sub, ref = values.get(path[0]), reference.get(path[0])
+        if not (isinstance(sub, dict) and isinstance(ref, dict)):
+            return []
+        return [{**values, path[0]: v} for v in alternatives(sub, ref, path[1:])]
+    (key,) = path
+    value, ref = values[key], reference.get(key)
+    options: list[dict[str, Any]] = []
+    if isinstance(value, int) and not isinstance(value, bool) and isinstance(ref, int):
+        small = [n for n in (1, 2, 4, 8, 16, 32, 64) if n < ref and n != value]
+        options += [{**values, key: n} for n in small]
+    if key in reference and ref != value:
+        options.append({**values, key: ref})
+    if "layer" in key:
+        options.append({**values, **{k: v for k, v in reference.items() if "layer" in k}})
+    return options
+
+
+def _named(message: str, key: str) -> re.Match[str] | None:
+    return re.search(rf"(?<![\w.]){re.escape(key)}(?!\w)", message)
 
 
 def _fit_token_ids(values: dict[str, Any]) -> None:
