@@ -159,3 +159,21 @@ def test_a_new_recipe_applies_without_changing_which_others_apply(
     extra = inputs.Recipe("extra", "text", lambda draw: [])
     monkeypatch.setattr(inputs, "RECIPES", (extra, *inputs.RECIPES))
     assert applied(layout) == ["extra", "input_ids", "regions"]
+
+
+@pytest.mark.parametrize(
+    ("message", "names"),
+    [
+        (
+            "forward() missing 1 required positional argument: 'timestep_embeds'",
+            ("timestep_embeds",),
+        ),
+        ("f() missing 2 required keyword-only arguments: 'a' and 'b_mask'", ("a", "b_mask")),
+        ("forward() got an unexpected keyword argument 'timestep'", ()),
+        ("'NoneType' object has no attribute 'shape'", ()),
+    ],
+)
+def test_missing_arguments_reads_the_names_a_call_lacked(
+    message: str, names: tuple[str, ...]
+) -> None:
+    assert inputs.missing_arguments(message) == names

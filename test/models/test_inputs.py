@@ -82,3 +82,32 @@ def test_a_recipes_draws_do_not_depend_on_the_other_recipes(
     changed = next(found for found in inputs.candidates(model, LAYOUT[1]) if "bbox" in found)
     assert sorted(changed) == ["bbox", "greedy"]
     assert torch.equal(changed["bbox"], with_boxes["bbox"])
+
+
+def test_a_forward_that_names_an_input_it_lacked_gets_one_made() -> None:
+    """A base model may pass its ``**kwargs`` on to a part that requires an input its own
+    signature does not show (PI0.5's action expert and ``timestep_embeds``): the probe reads
+    the name from the error and makes it, of the width of the embedding beside it."""
+    torch = importlib.import_module("torch")
+
+    class Expert(torch.nn.Module):  # type: ignore[misc]
+        def forward(self, inputs_embeds: Any, timestep_embeds: Any) -> Any:
+            return inputs_embeds * timestep_embeds[:, None, :]
+
+    class Policy(torch.nn.Module):  # type: ignore[misc]
+        config = type("Config", (), {"hidden_size": 4})()
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.expert = Expert()
+
+        def forward(self, action_embeds: Any, **kwargs: Any) -> Any:
+            return self.expert(action_embeds, **kwargs)
+
+    errors: list[str] = []
+    given = {"action_embeds": torch.ones(1, 3, 6)}
+    probed = checks._first_that_runs(Policy(), given, "cpu", errors)
+    assert probed is not None, errors
+    assert probed.built.inputs["timestep_embeds"].shape == (1, 6)  # the width beside it
+    assert tuple(probed.output.shape) == (1, 3, 6)
+    assert len(errors) == 1 and "argument: 'timestep_embeds'" in errors[0]  # the first try's

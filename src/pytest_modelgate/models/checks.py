@@ -23,6 +23,7 @@ from pytest_modelgate.models import catalog, inputs, tiny
 SOURCES = ("tiny", "pretrained")
 ATOL = 1e-5
 RTOL = 1e-4
+MISSING_TRIES = 12  # forwards tried per input set that names inputs it lacked
 
 _VOCAB_HEADS = frozenset(
     {
@@ -237,15 +238,37 @@ def _build_and_probe(
     model = model.to(device).eval()
     errors: list[str] = []
     for candidate in inputs.candidates(model, head):
-        moved = {k: v.to(device) for k, v in candidate.items()}
+        found = _first_that_runs(model, candidate, device, errors)
+        if found is not None:
+            return found
+    detail = "; ".join(errors) or "no input the model's forward accepts could be made"
+    raise RuntimeError(f"{model_type}-{head}: no input set ran: {detail}")
+
+
+def _first_that_runs(
+    model: Any, candidate: dict[str, Any], device: str, errors: list[str]
+) -> _Probed | None:
+    """The forward of ``candidate``; where it names inputs it lacked, of ``candidate`` with
+    them made (``inputs.completions``), as often as it names more. Failures go to ``errors``:
+    the candidate's, and the last of its completions'."""
+    queue, tries, last = [candidate], 0, ""
+    while queue and tries < MISSING_TRIES:
+        given, tries = queue.pop(0), tries + 1
+        moved = {k: v.to(device) for k, v in given.items()}
         try:
             output = forward(model, moved)
         except Exception as error:  # the next input set may suit the model better
-            errors.append(f"{sorted(candidate)}: {type(error).__name__}: {error}")
+            missing = inputs.missing_arguments(str(error)) if isinstance(error, TypeError) else ()
+            if missing and not set(missing) & given.keys():
+                queue += inputs.completions(model, given, missing)
+            last = f"{sorted(given)}: {type(error).__name__}: {error}"
+            if given is candidate:
+                errors.append(last)
             continue
         return _Probed(Built(model, moved), output)
-    detail = "; ".join(errors) or "no input the model's forward accepts could be made"
-    raise RuntimeError(f"{model_type}-{head}: no input set ran: {detail}")
+    if tries > 1:
+        errors.append(f"completed with the inputs it named, {last}")
+    return None
 
 
 def find_pair(model_type: str, head: str) -> catalog.Pair:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+import re
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ FRAMES = 64
 SERIES = 32
 REGIONS = 4
 HIDDEN_FEATURES = 32
+COMPLETIONS = 8  # input sets tried for a forward that names inputs it lacked
 _RESERVED_TOP = 16  # ids at the top of a vocabulary are where special tokens were moved
 _BIN_NAMES = (
     "num_mel_bins",
@@ -436,9 +438,10 @@ def tiled_image(draw: Draw) -> list[Inputs]:
 
 
 def robot_inputs(draw: Draw) -> list[Inputs]:
-    """What a vision-language-action policy (PI0) reads besides the prompt: one camera image
-    with its camera mask, and the robot state with action noise and a denoising time, or (its
-    base model) the action embeddings they make, one per step of the action chunk plus one."""
+    """What a vision-language-action policy (PI0, PI0.5) reads besides the prompt: one camera
+    image with its camera mask, and what its forward takes of the robot state, the action noise
+    and the denoising time, or (a base model) the action embeddings they make, one per step of
+    the action chunk plus one."""
     torch, spec, config = draw.torch, draw.spec, draw.config
     chunk = int(_get(config, "chunk_size", default=SEQ))
     found: Inputs = {
@@ -446,14 +449,13 @@ def robot_inputs(draw: Draw) -> list[Inputs]:
         "pixel_attention_mask": torch.ones(BATCH, 1, dtype=torch.bool),
     }
     if spec.takes("state"):
-        states = int(_get(config, "max_state_dim", default=HIDDEN_FEATURES))
+        found["state"] = draw.randn(BATCH, int(_get(config, "max_state_dim", default=32)))
+    if spec.takes("noise"):
         actions = int(_get(config, "max_action_dim", default=HIDDEN_FEATURES))
-        found["state"] = draw.randn(BATCH, states)
-        if spec.takes("noise"):
-            found["noise"] = draw.randn(BATCH, chunk, actions)
-        if spec.takes("timestep"):
-            found["timestep"] = torch.full((BATCH,), 0.5)
-    else:
+        found["noise"] = draw.randn(BATCH, chunk, actions)
+    if spec.takes("timestep"):
+        found["timestep"] = torch.full((BATCH,), 0.5)
+    if spec.takes("action_embeds"):
         expert = getattr(config, "dit_config", None) or config
         width = int(_get(expert, "hidden_size", default=HIDDEN_FEATURES))
         found["action_embeds"] = draw.randn(BATCH, chunk + 1, width)
@@ -866,7 +868,9 @@ RECIPES: tuple[Recipe, ...] = (
         (_IMAGE, "spatial_shapes", "pixel_attention_mask"),
     ),
     Recipe("aspect_ratio_ids", "media", tiled_image, (_IMAGE, "aspect_ratio_ids"), _no_ids),
-    Recipe("robot_state", "media", robot_inputs, (_IMAGE,), _any_of("state", "action_embeds")),
+    Recipe(
+        "robot_state", "media", robot_inputs, (_IMAGE,), _any_of("state", "action_embeds", "noise")
+    ),
     Recipe(
         "classes_input_ids",
         "media",
@@ -924,3 +928,56 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("codebook_streams", "last", codebook_streams, ("input_ids",), _has_codebooks),
     Recipe("latents", "fallback", latent_inputs, when=_any_of(*_LATENT_NAMES)),
 )
+
+
+_MISSING = re.compile(r"missing \d+ required (?:positional|keyword-only) arguments?: (.*)")
+
+
+def missing_arguments(message: str) -> tuple[str, ...]:
+    """The names a ``TypeError`` says a call lacked (``missing 1 required positional argument:
+    'timestep_embeds'``); empty for any other message."""
+    match = _MISSING.search(message)
+    return tuple(re.findall(r"'(\w+)'", match.group(1))) if match else ()
+
+
+def completions(model: Any, given: Inputs, names: tuple[str, ...]) -> list[Inputs]:
+    """``given`` with the inputs ``names`` added, for a forward (or a module it calls with its
+    ``**kwargs``) that refused to run without them: each made from its name and the config's
+    widths, in the shapes it may have, likeliest first (at most ``COMPLETIONS`` sets)."""
+    torch = importlib.import_module("torch")
+    gen = generator(torch, "completions")
+    sets: list[Inputs] = [dict(given)]
+    for name in names:
+        sets = [
+            {**inputs, name: value}
+            for inputs in sets
+            for value in _guesses(torch, gen, model.config, inputs, name)
+        ]
+    return sets[:COMPLETIONS]
+
+
+def _guesses(torch: Any, gen: Any, config: Any, given: Inputs, name: str) -> list[Any]:
+    """Tensors ``name`` may be: ids and masks over the text's length; anything else a float
+    tensor of a width from the config (that of an embedding beside it first), per example,
+    per position of that embedding, or per position of the text."""
+    if name.endswith("_ids"):
+        return [token_ids(torch, config, (BATCH, SEQ), gen)]
+    if name.endswith("mask"):
+        return [torch.ones(BATCH, SEQ, dtype=torch.long)]
+    beside = [v for k, v in given.items() if k.endswith("_embeds") and v.dim() == 3]
+    lengths = [int(v.shape[1]) for v in beside] + [SEQ]
+    widths = list(dict.fromkeys([*(int(v.shape[-1]) for v in beside), *_widths(config)]))
+    guesses = [torch.randn(BATCH, w, generator=gen) for w in widths]
+    guesses += [torch.randn(BATCH, n, w, generator=gen) for n in lengths for w in widths]
+    return guesses
+
+
+def _widths(config: Any) -> list[int]:
+    """The hidden sizes of a config and of its sub-configs, the config's own first."""
+    found = [_get(config, "hidden_size", "d_model")]
+    found += [
+        _get(sub, "hidden_size", "d_model")
+        for sub in vars(config).values()
+        if hasattr(sub, "to_dict")
+    ]
+    return [int(w) for w in found if isinstance(w, int)] or [HIDDEN_FEATURES]
