@@ -262,6 +262,14 @@ def perf_ab(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def upgrade(session: nox.Session) -> None:
+    """Try a transformers version: new pairs, fixed and new failures, speed (modelgate upgrade)."""
+    # `nox -s upgrade -- "transformers==X"`, `--apply` to move the pin; see CONTRIBUTING.md
+    session.install(*MODEL_DEPS)
+    session.run("modelgate", "upgrade", *session.posargs)
+
+
+@nox.session(default=False)
 def convert(session: nox.Session) -> None:
     """Convert legacy test_hf_*.py scripts into gated tests (modelgate convert ARGS)."""
     session.install("-e", ".")

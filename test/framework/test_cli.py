@@ -158,7 +158,7 @@ def test_building_the_parser_imports_no_pytest() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["ab"], ["baselines"], ["catalog"], ["convert"], ["report"]]
+    "command", [[], ["ab"], ["baselines"], ["catalog"], ["convert"], ["report"], ["upgrade"]]
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:

@@ -128,6 +128,12 @@ def test_perf_ab_session_wraps_modelgate_ab() -> None:
     assert selection[:2] == ["-m", "cpu and benchmark"] and selection[-1] == "test/models"
 
 
+def test_upgrade_session_wraps_modelgate_upgrade() -> None:
+    function = sessions()["upgrade"]
+    assert calls(function, "install") == [["-e", ".[models]", "pytest-xdist", "pytest-split"]]
+    assert calls(function, "run") == [["modelgate", "upgrade", POSARGS]]
+
+
 @pytest.mark.parametrize("name", MODEL_SESSIONS)
 def test_model_sessions_report_only_failures_and_errors(name: str) -> None:
     model_runs = [args for args in calls(sessions()[name], "run") if "--run-model-tests" in args]

@@ -1,9 +1,9 @@
 """The ``modelgate`` command line: one small module per subcommand registers itself here.
 
-Each subcommand module (``ab``, ``baselines``, ``catalog``, ``convert``, ``report``) parses its
-own arguments and calls the library; ``options`` holds the options they share. Nothing in the
-library imports this package. Building the parser imports no pytest (``modelgate --help`` stays
-quick): what needs pytest is imported by the command that runs it.
+Each subcommand module (``ab``, ``baselines``, ``catalog``, ``convert``, ``report``,
+``upgrade``) parses its own arguments and calls the library; ``options`` holds the options they
+share. Nothing in the library imports this package. Building the parser imports no pytest
+(``modelgate --help`` stays quick): what needs pytest is imported by the command that runs it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_modelgate import __version__
-from pytest_modelgate.cli import ab, baselines, catalog, convert, report
+from pytest_modelgate.cli import ab, baselines, catalog, convert, report, upgrade
 
 # One rule for every command, shown by ``modelgate --help``.
 EXIT_STATUS = """\
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.register(subparsers)
     convert.register(subparsers)
     report.register(subparsers)
+    upgrade.register(subparsers)
     return parser
 
 
