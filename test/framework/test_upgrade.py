@@ -129,8 +129,8 @@ def test_outcomes_from_junit_reads_each_cpu_suite_test(junit: str) -> None:
     }
     assert outcomes == {
         ("fresh-ok", "forward"): ("passed", ""),
-        ("fresh-bad", "forward"): ("failed", "ValueError: <fresh-bad-cpu> breaks"),
-        ("old-broken", "forward"): ("failed", "ValueError: <old-broken-cpu> breaks"),
+        ("fresh-bad", "forward"): ("failed", "ValueError: <fresh-bad-cpu> breaks second line"),
+        ("old-broken", "forward"): ("failed", "ValueError: <old-broken-cpu> breaks second line"),
         ("old-fixed", "forward"): ("xpassed", "[XPASS(strict)] known"),
         ("old-still", "forward"): ("xfailed", ""),
         ("fresh-ok", "save_load"): ("passed", ""),
@@ -149,11 +149,11 @@ def test_classify_sorts_the_run_into_what_an_upgrade_reports(junit: str) -> None
     )
     assert found.passing == ("fresh-ok",)
     assert found.failing == (
-        upgrade.Failing("fresh-bad", ("forward",), "ValueError: <fresh-bad-cpu> breaks"),
+        upgrade.Failing("fresh-bad", ("forward",), "ValueError: <fresh-bad-cpu> breaks second line"),
     )
     assert found.fixed == (("old-fixed", ("forward",)),)
     assert found.newly_failing == (
-        upgrade.Failing("old-broken", ("forward",), "ValueError: <old-broken-cpu> breaks"),
+        upgrade.Failing("old-broken", ("forward",), "ValueError: <old-broken-cpu> breaks second line"),
     )
 
 

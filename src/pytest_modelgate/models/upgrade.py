@@ -82,8 +82,8 @@ def pair_diff(old: Registry, new: Registry) -> PairDiff:
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """How one CPU suite test ended: its pair, its check, the outcome and the first line of
-    its message ("" when it passed)."""
+    """How one CPU suite test ended: its pair, its check, the outcome and its message on
+    one line ("" when it passed)."""
 
     __test__ = False  # a record, not a test class for pytest to collect
 
@@ -93,8 +93,11 @@ class TestOutcome:
     message: str = ""
 
 
-def first_line(text: str | None) -> str:
-    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+def one_line(text: str | None, width: int = 400) -> str:
+    """A failure's message on one line (an error's cause is often on its second), cut at
+    ``width`` characters."""
+    line = " ".join(part.strip() for part in (text or "").splitlines() if part.strip())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def outcomes_from_junit(text: str) -> tuple[TestOutcome, ...]:
@@ -113,9 +116,9 @@ def outcomes_from_junit(text: str) -> tuple[TestOutcome, ...]:
         if failure is not None:
             message = failure.get("message") or failure.text
             outcome = XPASSED if XPASS_STRICT in (message or "") else FAILED
-            found.append(TestOutcome(pair, check, outcome, first_line(message)))
+            found.append(TestOutcome(pair, check, outcome, one_line(message)))
         elif error is not None:
-            found.append(TestOutcome(pair, check, ERROR, first_line(error.get("message"))))
+            found.append(TestOutcome(pair, check, ERROR, one_line(error.get("message"))))
         elif skipped is not None:
             xfail = skipped.get("type") == "pytest.xfail"
             found.append(TestOutcome(pair, check, XFAILED if xfail else SKIPPED))
@@ -126,7 +129,7 @@ def outcomes_from_junit(text: str) -> tuple[TestOutcome, ...]:
 
 @dataclass(frozen=True)
 class Failing:
-    """A pair whose checks fail: which, and the first line of the first failure."""
+    """A pair whose checks fail: which, and the first failure's message."""
 
     pair: str
     checks: tuple[str, ...]
