@@ -149,11 +149,15 @@ def test_classify_sorts_the_run_into_what_an_upgrade_reports(junit: str) -> None
     )
     assert found.passing == ("fresh-ok",)
     assert found.failing == (
-        upgrade.Failing("fresh-bad", ("forward",), "ValueError: <fresh-bad-cpu> breaks second line"),
+        upgrade.Failing(
+            "fresh-bad", ("forward",), "ValueError: <fresh-bad-cpu> breaks second line"
+        ),
     )
     assert found.fixed == (("old-fixed", ("forward",)),)
     assert found.newly_failing == (
-        upgrade.Failing("old-broken", ("forward",), "ValueError: <old-broken-cpu> breaks second line"),
+        upgrade.Failing(
+            "old-broken", ("forward",), "ValueError: <old-broken-cpu> breaks second line"
+        ),
     )
 
 
@@ -219,6 +223,7 @@ AB_DOCUMENT = {
                 {"metric": "memory", "change_percent": -2.0},
             ],
         },
+        {"model": "llama4-base", "device": "cpu", "verdict": "new", "metrics": []},
     ],
     "outcomes": {"counts": {"newly_failing": 1}},
 }
@@ -239,7 +244,10 @@ def report(**changes: object) -> upgrade.Report:
 
 def test_speed_of_keeps_the_rows_that_are_not_ok() -> None:
     speed = upgrade.speed_of(AB_DOCUMENT, "up-ab.json")
-    assert speed.rows == (("gpt2-causal-lm (cpu)", "regression", "time +31.2 %, memory -2.0 %"),)
+    assert speed.rows == (
+        ("gpt2-causal-lm (cpu)", "regression", "time +31.2 %, memory -2.0 %"),
+        ("llama4-base (cpu)", "new", "no measurement of the current pin to compare with"),
+    )
     assert speed.outcomes == {"newly_failing": 1}
 
 

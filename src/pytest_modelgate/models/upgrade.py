@@ -237,6 +237,7 @@ def speed_of(document: Mapping[str, Any], report: str) -> Speed:
         changes = ", ".join(
             f"{m['metric']} {m['change_percent']:+.1f} %" for m in result.get("metrics", ())
         )
+        changes = changes or "no measurement of the current pin to compare with"
         rows.append((f"{result['model']} ({result['device']})", str(result["verdict"]), changes))
     outcomes = dict(document.get("outcomes", {}).get("counts", {}))
     return Speed(dict(document.get("counts", {})), tuple(rows), outcomes, report)
