@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from goldens import FIXTURES, GOLDEN, for_registry
 
 from pytest_modelgate.cli import main
 from pytest_modelgate.convert import files
+from pytest_modelgate.models import catalog
 
-FIXTURES = Path(__file__).parent / "convert_fixtures"
 FOUND = 29
 CONVERTED = 25
 
@@ -32,7 +33,7 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def goldens() -> dict[str, bytes]:
-    return tree(FIXTURES / "golden")
+    return {k: for_registry(v.decode()).encode() for k, v in tree(GOLDEN).items()}
 
 
 def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,7 +73,7 @@ def test_convert_log_outputs_and_report(project: Path, capsys: pytest.CaptureFix
     assert others == before
     report = json.loads((project / "report.json").read_text())
     assert report["summary"] == {"converted": CONVERTED, "skipped": FOUND - CONVERTED}
-    assert report["transformers_registry"] == "5.24.0"
+    assert report["transformers_registry"] == catalog.load_registry().transformers_version
     entries = {e["source"]: e for e in report["files"]}
     assert entries["test_hf_clip.py"]["task"] == "zero-shot-image-classification"
     assert any("does not fit clip" in r for r in entries["test_hf_clip.py"]["reasons"])

@@ -13,14 +13,13 @@ import re
 from pathlib import Path
 
 import pytest
+from goldens import FIXTURES, GOLDEN, for_registry
 
 from pytest_modelgate.convert import files
 from pytest_modelgate.convert.extract import Extraction, extract
 from pytest_modelgate.convert.generate import GenerationError, generate, module_filename
 
-FIXTURES = Path(__file__).parent / "convert_fixtures"
 LEGACY = FIXTURES / "legacy"
-GOLDEN = FIXTURES / "golden"
 CONVERTED = sorted(
     p.relative_to(LEGACY).as_posix()
     for p in LEGACY.rglob("test_hf_*.py")
@@ -53,7 +52,7 @@ def test_golden(source: str) -> None:
     if os.environ.get("MODELGATE_UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == for_registry(golden.read_text(encoding="utf-8"))
     compile(text, golden.name, "exec")
 
 
