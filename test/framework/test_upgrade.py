@@ -4,6 +4,7 @@ edits, the report) and the command line's refusals, which leave the tree as it w
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -351,3 +352,43 @@ def test_upgrade_needs_a_requirement(capsys: pytest.CaptureFixture[str]) -> None
         main(["upgrade"])
     assert exit_info.value.code == 2
     assert "the following arguments are required: REQ" in capsys.readouterr().err
+
+
+def test_what_is_left_after_an_apply_names_the_pairs_to_fix_by_hand() -> None:
+    left = command.to_do("transformers==5.25.0", True, False, FINDINGS, ["gone-base"])
+    assert any(
+        line.endswith(
+            "fix by hand the pairs listed as expected failures: fresh-bad, old-broken, old-half"
+        )
+        for line in left
+    )
+    assert "the other pairs were not run under the new version: nox -s models" in left
+    assert "drop the baselines of removed pairs: modelgate baselines prune" in left
+    assert command.to_do("transformers==5.25.0", False, True, FINDINGS, []) == [
+        'modelgate upgrade "transformers==5.25.0" --apply moves the pin and the files'
+    ]
+
+
+def test_the_report_is_written_as_json_with_its_page_beside(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "up.json"
+    command.write_report(path, report())
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(
+        json.dumps(report().as_dict())
+    )
+    assert "<h2>new pairs that fail</h2>" in path.with_suffix(".html").read_text(encoding="utf-8")
+    assert command.beside(path, "-ab.json") == tmp_path / "out" / "up-ab.json"
+    assert command.beside(None, "-ab.json") is None
+
+
+def test_the_new_version_is_imported_first(tmp_path: Path) -> None:
+    env = command.environ_with(tmp_path, {"PYTHONPATH": "elsewhere"})
+    assert env["PYTHONPATH"].split(os.pathsep)[:2] == [str(tmp_path), "elsewhere"]
+
+
+def test_each_step_is_timed_in_order() -> None:
+    steps = command.Steps()
+    with steps.step("first"):
+        pass
+    with pytest.raises(RuntimeError), steps.step("second"):
+        raise RuntimeError("stopped short")
+    assert [name for name, _ in steps.done] == ["first", "second"]  # a failed step is timed too
