@@ -449,7 +449,9 @@ def robot_inputs(draw: Draw) -> list[Inputs]:
         "pixel_attention_mask": torch.ones(BATCH, 1, dtype=torch.bool),
     }
     if spec.takes("state"):
-        found["state"] = draw.randn(BATCH, int(_get(config, "max_state_dim", default=32)))
+        found["state"] = draw.randn(
+            BATCH, int(_get(config, "max_state_dim", default=HIDDEN_FEATURES))
+        )
     if spec.takes("noise"):
         actions = int(_get(config, "max_action_dim", default=HIDDEN_FEATURES))
         found["noise"] = draw.randn(BATCH, chunk, actions)

@@ -35,7 +35,7 @@ EXPERTS = 4
 TOP_K = 2
 FRAMES = 4
 WINDOW = 2
-# Tries of a config whose validation refuses some shrunk values (``refused``).
+# Steps of a config whose validation refuses some shrunk values (``accepted``).
 REFUSALS = 8
 
 _LAYER_KEYS = frozenset(
@@ -470,36 +470,37 @@ def accepted(config_cls: Any, values: dict[str, Any], reference: Mapping[str, An
     values (``alternatives``) until the error no longer names it; each such step is kept, and
     at most ``REFUSALS`` steps are taken. An error that names no field it can change is raised.
     """
-    error = _refusal(config_cls, values)
+    built = _built(config_cls, values)
     for _ in range(REFUSALS):
-        if error is None:
-            break
-        step = _first_step(config_cls, values, reference, str(error))
+        if not isinstance(built, Exception):
+            return built
+        step = _first_step(config_cls, values, reference, str(built))
         if step is None:
-            raise error
-        values, error = step
-    if error is not None:
-        raise error
-    return config_cls.from_dict(values)
+            raise built
+        values, built = step
+    if isinstance(built, Exception):
+        raise built
+    return built
 
 
-def _refusal(config_cls: Any, values: Mapping[str, Any]) -> Exception | None:
+def _built(config_cls: Any, values: Mapping[str, Any]) -> Any:
+    """The config, or the error its construction raised."""
     try:
-        config_cls.from_dict(dict(values))
+        return config_cls.from_dict(dict(values))
     except Exception as error:  # a config's validation may raise any type
         return error
-    return None
 
 
 def _first_step(
     config_cls: Any, values: dict[str, Any], reference: Mapping[str, Any], message: str
-) -> tuple[dict[str, Any], Exception | None] | None:
-    """The values with the first named field changed so that the error stops naming it."""
+) -> tuple[dict[str, Any], Any] | None:
+    """The values with the first named field changed so that the error stops naming it, and
+    what they build (a config, or the next error)."""
     for path in named_fields(message, values):
         for changed in alternatives(values, reference, path):
-            error = _refusal(config_cls, changed)
-            if error is None or _named(str(error), path[-1]) is None:
-                return changed, error
+            built = _built(config_cls, changed)
+            if not isinstance(built, Exception) or _named(str(built), path[-1]) is None:
+                return changed, built
     return None
 
 
