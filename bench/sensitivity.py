@@ -1,0 +1,174 @@
+"""How many real slowdowns the verdicts name, and how many unchanged models they accuse.
+
+    python bench/sensitivity.py [--pairs 20] [--factors 1.2 1.3] [--seed N] [--no-ab]
+
+Run in a venv with the model suite's dependencies (``.nox/models``), on a clean tree (the A/B's
+base side is ``HEAD``). Random pairs of the 459-pair benchmark selection (``nox -s perf-ab``'s)
+are chosen afresh each time (the seed is printed; ``--seed`` repeats a draw) and made slower by
+each factor with ``bench/slowdown.py``, which spins the CPU after each outermost forward of
+their models:
+
+- normal: baselines of the selection are recorded into a scratch store, then the selection runs
+  again against a copy of them, the chosen pairs slowed;
+- A/B: ``modelgate ab --base HEAD`` over the selection, the chosen pairs slowed on the head side.
+
+A chosen pair is caught when its time verdict is ``regression``; any other model whose time
+verdict is ``regression`` is a false alarm. One line per mode and factor, with the measured
+change of the chosen pairs; a JSON line each in ``sensitivity.jsonl`` in the temp folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SELECTION = [
+    "-m",
+    "cpu and benchmark",
+    "-k",
+    "bert or gpt or vit or t5 or whisper or clip or llama or qwen",
+    "test/models",
+]
+# as `nox -s models` runs the suite: two workers, a pair's tests on one
+RUN = ["--run-model-tests", "-p", "no:cacheprovider", "-q", "--dist", "loadgroup", "-n", "auto"]
+
+
+def slowed_env(factor: float, pairs: list[str], root: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench"), env.get("PYTHONPATH")]))
+    env["PYTEST_ADDOPTS"] = " ".join(filter(None, [env.get("PYTEST_ADDOPTS"), "-p slowdown"]))
+    env |= {"MODELGATE_SLOWDOWN": str(factor), "MODELGATE_SLOWDOWN_PAIRS": ",".join(pairs)}
+    if root is not None:
+        env["MODELGATE_SLOWDOWN_ROOT"] = str(root)
+    return env
+
+
+def pytest(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pytest", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def pairs_of_selection() -> list[str]:
+    listed = pytest([*RUN[:3], "--collect-only", "-q", *SELECTION])
+    ids = [
+        line.split("[", 1)[1][: -len("-cpu]")] for line in listed.stdout.splitlines() if "[" in line
+    ]
+    if not ids:
+        raise SystemExit(f"no benchmark test collected:\n{listed.stdout[-2000:]}{listed.stderr}")
+    return sorted(set(ids))
+
+
+def time_verdicts(report: Path) -> dict[str, tuple[str, float]]:
+    """model -> (verdict of its time, change in percent), from a run's or an A/B's JSON report."""
+    found = {}
+    for result in json.loads(report.read_text(encoding="utf-8")).get("results", ()):
+        for metric in result.get("metrics", ()):
+            if metric["metric"] == "inference_time":
+                found[result["model"]] = (metric["verdict"], metric["change_percent"])
+    return found
+
+
+def tally(
+    mode: str,
+    factor: float,
+    chosen: list[str],
+    verdicts: dict[str, tuple[str, float]],
+    seconds: float,
+) -> dict[str, Any]:
+    mine = [verdicts[p] for p in chosen if p in verdicts]
+    others = [v for model, v in verdicts.items() if model not in chosen]
+    return {
+        "mode": mode,
+        "factor": factor,
+        "caught": sum(v == "regression" for v, _ in mine),
+        "inconclusive": sum(v == "inconclusive" for v, _ in mine),
+        "chosen": len(chosen),
+        "measured": len(mine),
+        "median_change_percent": round(statistics.median(c for _, c in mine), 1) if mine else None,
+        "false": sum(v == "regression" for v, _ in others),
+        "others": len(others),
+        "wall_s": round(seconds),
+    }
+
+
+def normal(chosen: list[str], factors: list[float], scratch: Path) -> list[dict[str, Any]]:
+    recorded = scratch / "recorded"
+    done = pytest([*RUN, f"--baselines-dir={recorded}", "--update-baselines", *SELECTION])
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"recording the baselines failed:\n{done.stdout[-3000:]}{done.stderr}")
+    rows = []
+    for factor in factors:
+        store = scratch / f"normal-{factor}"
+        shutil.copytree(recorded, store)
+        report = scratch / f"normal-{factor}.json"
+        started = time.monotonic()
+        args = [*RUN, f"--baselines-dir={store}", f"--baseline-report={report}", *SELECTION]
+        pytest(args, slowed_env(factor, chosen, None))
+        seconds = time.monotonic() - started
+        rows.append(tally("normal", factor, chosen, time_verdicts(report), seconds))
+    return rows
+
+
+def ab(chosen: list[str], factors: list[float], scratch: Path) -> list[dict[str, Any]]:
+    rows = []
+    for factor in factors:
+        report = scratch / f"ab-{factor}.json"
+        command = [sys.executable, "-m", "pytest_modelgate.cli", "ab", "--base", "HEAD"]
+        command += ["--report", str(report), "--", *SELECTION]
+        env = slowed_env(factor, chosen, ROOT)
+        started = time.monotonic()
+        subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
+        seconds = time.monotonic() - started
+        rows.append(tally("A/B", factor, chosen, time_verdicts(report), seconds))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--factors", type=float, nargs="+", default=[1.2, 1.3])
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--no-ab", action="store_true")
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
+    pool = pairs_of_selection()
+    chosen = sorted(random.Random(seed).sample(pool, args.pairs))
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, cwd=ROOT, capture_output=True, text=True, check=False).stdout
+    print(
+        f"sensitivity: {args.pairs} of {len(pool)} pairs, seed {seed}, commit {commit.strip()}, "
+        f"{time.strftime('%Y-%m-%d')}: {', '.join(chosen)}",
+        flush=True,
+    )
+    out = Path(tempfile.gettempdir(), "sensitivity.jsonl")
+    with tempfile.TemporaryDirectory(prefix="sensitivity-") as temp:
+        rows = normal(chosen, args.factors, Path(temp))
+        if not args.no_ab:
+            rows += ab(chosen, args.factors, Path(temp))
+    with out.open("a") as lines:
+        for row in rows:
+            print(json.dumps({"seed": seed, "commit": commit.strip(), **row}), file=lines)
+            print(
+                f"{row['mode']:6} {row['factor']}x: caught {row['caught']} of {row['chosen']} "
+                f"({row['inconclusive']} inconclusive; measured change, median "
+                f"{row['median_change_percent']} %), false {row['false']} of {row['others']}, "
+                f"{row['wall_s']} s",
+                flush=True,
+            )
+    print(f"rows in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
