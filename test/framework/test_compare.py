@@ -331,3 +331,24 @@ def test_a_disturbed_reference_is_not_a_regression() -> None:
     assert "slower only relative to the reference" in result.metrics[0].note
     truly = check(stats([t * 2 for t in BASE]), stats(BASE))
     assert truly.verdict == compare.REGRESSION  # the clock agrees: a real slowdown
+
+
+def test_every_verdict_states_what_it_could_have_seen() -> None:
+    """The detection limit: the tolerance on steady samples; the noise band when the run
+    scatters more; the floor for a tiny time; none for a comparison with another machine."""
+    steady = check(stats(BASE), stats(BASE)).metrics
+    assert steady[0].detectable_percent == pytest.approx(20.0)
+    assert steady[1].detectable_percent == pytest.approx(100 * compare.MEMORY_FLOOR_MB / 100.0)
+    noisy = compare.Drift(ratio=1.0, spread=0.15, models=100)
+    wide = compare.compare("bert", "cpu", stats(BASE), stats(BASE), Rule(), drift=noisy)
+    assert wide.verdict == compare.OK
+    limit = wide.metrics[0].detectable_percent
+    assert limit is not None and limit == pytest.approx(100 * (math.exp(4 * 0.15) - 1), rel=0.05)
+    tiny = [t / 100 for t in BASE]
+    floored = check(stats(tiny), stats(tiny), time_floor_s=0.0001).metrics[0]
+    assert floored.detectable_percent == pytest.approx(100.0)  # 0.1 ms of a 0.1 ms model
+    elsewhere = {**stats(BASE), "fingerprint": {**FINGERPRINT, "threads": 4}}
+    assert all(m.detectable_percent is None for m in check(elsewhere, stats(BASE)).metrics)
+    again = compare.MetricResult.from_dict(steady[0].as_dict())
+    assert again.detectable_percent == pytest.approx(20.0)
+    assert steady[0].as_dict()["detectable"] == 20.0

@@ -226,7 +226,7 @@ def test_the_github_step_summary_is_appended_to(
     guide.runpytest().assert_outcomes(passed=3)
     text = summary.read_text()
     assert text.startswith("# earlier step\n")
-    assert "| model | device | metric | baseline | current | change | verdict |" in text
+    assert "| model | device | metric | baseline | current | change | could see | verdict |" in text
     assert text.count("| new |") == 3
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -35,10 +36,10 @@ RESULTS = [
 def test_verbose_table_shows_every_row_regressions_first() -> None:
     lines = render.terminal_lines(RESULTS, {}, verbose=True)
     assert lines[0] == "baselines: 1 regression, 1 inconclusive, 1 new, 1 improvement, 1 ok"
-    assert lines[1].split() == list(render.HEADER)
+    assert lines[1].split() == " ".join(render.HEADER).split()
     models = [line.split()[0] for line in lines[2:7]]
     assert models == ["beta", "eps", "delta", "gamma", "alpha"]
-    assert "10.000 ms  16.000 ms  +60.0% (raw +60.0%)  regression" in lines[2]
+    assert "10.000 ms  16.000 ms  +60.0% (raw +60.0%)  -          regression" in lines[2]
     assert lines[-2:] == ["beta (cpu): regression", "eps (cpu): inconclusive"]  # and why
 
 
@@ -166,3 +167,31 @@ def test_a_table_fits_the_width_by_cutting_the_columns_it_may_cut() -> None:
     assert lines[1].startswith("a-very-long~  cpu")  # cut, and marked so
     assert render.table(rows, ("m", "d", "t", "x")) == render.table(rows, ("m", "d", "t", "x"))
     assert "a-very-long-model-identifier-of-a-pair" in render.table(rows, ("m", "d", "t", "x"))[1]
+
+
+def seeing(model: str, limit: float | None, better_high: bool = False) -> compare.Result:
+    base = result(model, "ok")
+    metric = dataclasses.replace(
+        base.metrics[0], detectable_percent=limit, higher_is_better=better_high
+    )
+    return dataclasses.replace(base, metrics=(metric,))
+
+
+def test_every_row_states_its_detection_limit() -> None:
+    """Terminal, Markdown, JSON and HTML alike: what size of change the verdict could see."""
+    results = [seeing(f"m{i}", limit) for i, limit in enumerate([24.0, 30.0, 61.0, None])]
+    lines = render.terminal_lines(results, {}, verbose=True)
+    assert lines[1] == (
+        "detection limit (time): these verdicts could see a slowdown of ≥ +30% for half of "
+        "the 3 models, ≥ +61% for nine in ten"
+    )
+    rows = {line.split()[0]: line for line in lines[3:7]}
+    assert "  ≥+24%  " in rows["m0"] and "  -  " in rows["m3"]
+    assert "| ≥+61% |" in render.markdown(results)
+    assert render.limit(seeing("t", 20.0, better_high=True).metrics[0]) == "≥-20%"
+    document = render.document(results)
+    assert [r["metrics"][0]["detectable"] for r in document["results"]] == [24.0, 30.0, 61.0, None]
+    assert render.problem(json.loads(json.dumps(document))) is None
+    page = html.build(document, {})
+    assert "<th>could see</th>" in page and '<td class="num" data-v="61">≥+61%</td>' in page
+    assert render.limit_line([result("new", "new")]) is None

@@ -16,6 +16,10 @@ it) where both sides have them. A time metric regressed only when all of these h
 
 A slowdown beyond the tolerance that fails 2-4 is ``inconclusive``: too noisy to tell. Memory has
 its own tolerance and floor. Throughput-like metrics are higher-is-better.
+
+Every metric's result also states its detection limit (``detectable_percent``): the smallest
+change the comparison would have named, the largest of the tolerance, the noise band of point 2
+and the timer's floor; an ``ok`` says "not slower by this much", not "unchanged".
 """
 
 from __future__ import annotations
@@ -232,6 +236,10 @@ class MetricResult:
     p_value: float | None = None
     note: str = ""
     reason: Reason = Reason.NONE
+    #: the detection limit: the smallest change in the metric's worse direction, in percent,
+    #: that this comparison would have named (``ok`` means "not worse by this much"); None
+    #: where it could name none (the two sides were measured elsewhere or differently)
+    detectable_percent: float | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricResult:
@@ -247,6 +255,7 @@ class MetricResult:
             p_value=data["p_value"],
             note=data["note"],
             reason=Reason(data.get("reason", "")),
+            detectable_percent=data.get("detectable"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -262,6 +271,7 @@ class MetricResult:
             "verdict": str(self.verdict),  # plain strings: xdist sends records as they are
             "note": self.note,
             "reason": str(self.reason),
+            "detectable": _round(self.detectable_percent, 1),
         }
 
 
@@ -411,6 +421,7 @@ def compare_time(
         floor_s = max(timer_floor(base), timer_floor(current))
     beyond_noise = abs(math.log(ratio)) > rule.noise_sigmas * noise
     above_floor = abs(base_raw * (ratio - 1)) > floor_s
+    band = math.exp(rule.noise_sigmas * noise) - 1
     slower = ratio > 1 + rule.tolerance
     faster = ratio < 1 / (1 + rule.tolerance)
     p_value = None
@@ -431,7 +442,6 @@ def compare_time(
             )
         elif slower and verdict != REGRESSION:
             verdict = INCONCLUSIVE
-            band = math.exp(rule.noise_sigmas * noise) - 1
             why = f"within the noise (±{band:.0%})" if not beyond_noise else ""
             why = why or f"not significant (p={p_value:.3g})"
             note = f"slower, but {why}: too noisy to tell (rerun it, or run modelgate ab)"
@@ -447,6 +457,7 @@ def compare_time(
         p_value=p_value,
         note=note,
         reason=reason,
+        detectable_percent=100 * max(rule.tolerance, band, floor_s / base_raw),
     )
 
 
@@ -497,6 +508,7 @@ def compare_value(
         threshold_percent=tolerance * 100,
         verdict=verdict,
         higher_is_better=better_high,
+        detectable_percent=100 * max(tolerance, floor / base if base else 0.0),
     )
 
 
@@ -580,7 +592,10 @@ def compare(
 
 
 def _inconclusive(result: MetricResult, note: str, reason: Reason) -> MetricResult:
-    return dataclasses.replace(result, verdict=INCONCLUSIVE, note=note, reason=reason)
+    """``result`` made inconclusive: the two sides cannot be compared, so it could see nothing."""
+    return dataclasses.replace(
+        result, verdict=INCONCLUSIVE, note=note, reason=reason, detectable_percent=None
+    )
 
 
 def overall(verdicts: Sequence[str]) -> Verdict:

@@ -314,6 +314,7 @@ def row(
     current = time["current"] if time else None
     change = time["change_percent"] if time else None
     mem = memory["change_percent"] if memory else None
+    seen = time.get("detectable") if time else None
     drawn = [histories.get(side, {}).get(key, ()) for side in sides]
     points = drawn[0]
     bounds = shared_bounds(drawn)
@@ -332,6 +333,7 @@ def row(
         + _num(base, ms(base))
         + _num(current, ms(current))
         + _num(change, "-" if change is None else f"{change:+.1f}%")
+        + _num(seen, "-" if seen is None else f"≥+{seen:.0f}%")
         + _num(mem, "-" if mem is None else f"{mem:+.1f}%")
         + f"<td>{esc(since(points, base))}</td><td>{spark}</td></tr>"
     )
@@ -358,6 +360,7 @@ def build(
         f"time ({sides[0]})",
         f"time ({sides[1] if named else 'this run'})",
         "change",
+        "could see",
         "memory change",
         "baseline recorded",
         "history" + (" (" + " | ".join(sides) + ")" if named else ""),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -29,7 +30,7 @@ from pytest_modelgate.baselines.compare import (
     Result,
 )
 
-HEADER = ("model", "device", "metric", "baseline", "current", "change", "verdict")
+HEADER = ("model", "device", "metric", "baseline", "current", "change", "could see", "verdict")
 SCHEMA_RESOURCE = "report.schema.json"
 
 
@@ -93,6 +94,33 @@ def _change(m: MetricResult) -> str:
     return text
 
 
+def limit(m: MetricResult) -> str:
+    """The detection limit of a metric's verdict: ``≥+24%`` (``≥-20%`` for a metric that grows
+    better), ``-`` where the comparison could see no change."""
+    if m.detectable_percent is None:
+        return "-"
+    sign = "-" if m.higher_is_better else "+"
+    return f"≥{sign}{m.detectable_percent:.0f}%"
+
+
+def limit_line(results: Sequence[Result]) -> str | None:
+    """What size of slowdown the run's time verdicts could see, in one line: the limit of the
+    median model and of the nine in ten best placed (None when no time verdict has one)."""
+    found = sorted(
+        m.detectable_percent
+        for r in results
+        for m in r.metrics
+        if m.metric == TIME and m.detectable_percent is not None
+    )
+    if not found:
+        return None
+    median, ninth = found[(len(found) - 1) // 2], found[math.ceil(0.9 * len(found)) - 1]
+    return (
+        f"detection limit (time): these verdicts could see a slowdown of ≥ +{median:.0f}% for "
+        f"half of the {len(found)} models, ≥ +{ninth:.0f}% for nine in ten"
+    )
+
+
 def table_rows(results: Sequence[Result], everything: bool = True) -> list[tuple[str, ...]]:
     """One row per metric (one row for a result without metrics), most urgent first; without
     ``everything``, only the rows whose verdict is neither ok nor new."""
@@ -100,12 +128,13 @@ def table_rows(results: Sequence[Result], everything: bool = True) -> list[tuple
     for r in ordered(results):
         updated = " (updated)" if r.updated else ""
         if not r.metrics and (everything or r.verdict not in (OK, NEW)):
-            rows.append((r.model, r.device, "-", "-", "-", "-", r.verdict + updated))
+            rows.append((r.model, r.device, "-", "-", "-", "-", "-", r.verdict + updated))
         for m in r.metrics:
             if not everything and m.verdict == OK:
                 continue
             base, cur = _figure(m.metric, m.baseline), _figure(m.metric, m.current)
-            row = (r.model, r.device, m.metric, base, cur, _change(m), m.verdict + updated)
+            change, seen = _change(m), limit(m)
+            row = (r.model, r.device, m.metric, base, cur, change, seen, m.verdict + updated)
             rows.append(row)
     return rows
 
@@ -183,6 +212,8 @@ def terminal_lines(
     shows every row instead."""
     lines = [f"baselines: {counts_line(results)}"]
     lines += [drift_line(device, drift) for device, drift in sorted(drifts.items())]
+    seen = limit_line(results)
+    lines += [seen] if seen else []
     rows = table_rows(results, everything=verbose)
     if rows:
         lines += table(rows if verbose else rows[:SHORT_ROWS])
