@@ -125,6 +125,64 @@ def test_a_noisy_slowdown_is_measured_again_but_one_measured_elsewhere_is_not() 
     assert [r.model for r in judge.to_confirm(results)] == ["a", "c"]
 
 
+def ok_time(change: float, detectable: float | None) -> compare.Result:
+    metric = compare.MetricResult(
+        compare.TIME, 1.0, 1.0, change, 20.0, compare.OK, detectable_percent=detectable
+    )
+    return compare.Result(f"ok{change:g}-{detectable}", "cpu", compare.OK, "", (metric,))
+
+
+def test_an_ok_whose_band_straddles_the_tolerance_is_measured_again() -> None:
+    """Past half the tolerance with a detection limit above it: undecided. Below half, or with
+    a limit at the tolerance (the band no longer reaches past it), decided."""
+    straddling = ok_time(15.0, 45.0)
+    decided = [ok_time(8.0, 45.0), ok_time(15.0, 20.0), ok_time(15.0, None)]
+    assert judge.to_confirm([straddling, *decided]) == [straddling]
+
+
+def test_a_regression_is_decided_by_two_later_passes() -> None:
+    """Sequential passes: a regression named by one later pass is measured once more; named by
+    two, it is decided and leaves the passes."""
+    slower = {**TWENTY, "m05": TWENTY["m05"] * 1.5}
+    base, head = store_of(TWENTY), store_of(slower)
+    results, drifts = judge.first_pass(base, head, compare.Rule())
+    once = judge.confirm(results, [base], [head], compare.Rule(), drifts)
+    assert [r.model for r in judge.to_confirm(once, [head])] == ["m05"]
+    twice = judge.confirm(once, [base, base], [head, head], compare.Rule(), drifts)
+    assert [r.model for r in twice if r.verdict == compare.REGRESSION] == ["m05"]
+    assert judge.to_confirm(twice, [head, head]) == []
+
+
+def test_the_band_narrows_with_the_passes() -> None:
+    """A first pass whose unchanged models scatter by 15 % cannot name a 1.35x slowdown; pooled
+    over later passes, whose scatter is that of their mean, it can, and the limit says so."""
+    base = store_of(TWENTY)
+    head = store_of({**TWENTY, "m05": TWENTY["m05"] * 1.35})
+    noisy = {"cpu": compare.Drift(ratio=1.0, spread=0.15, models=100)}
+    first, _ = judge.first_pass(base, head, compare.Rule())
+    first = [
+        compare.compare(
+            r.model,
+            r.device,
+            head["cpu"][r.model],
+            base["cpu"][r.model],
+            compare.Rule(),
+            drift=noisy["cpu"],
+        )
+        for r in first
+    ]
+    (m05,) = [r for r in first if r.model == "m05"]
+    assert m05.verdict == compare.INCONCLUSIVE and judge.to_confirm(first) == [m05]
+    limits = []
+    for passes in (1, 9):
+        later = judge.confirm(first, [base] * passes, [head] * passes, compare.Rule(), noisy)
+        (again,) = [r for r in later if r.model == "m05"]
+        limits.append(again.metrics[0].detectable_percent)
+        if passes == 9:
+            assert again.verdict == compare.REGRESSION
+    assert limits[0] is not None and limits[1] is not None and limits[1] < limits[0]
+
+
 # -- test outcomes ---------------------------------------------------------------------------------
 
 PASSED = judge.SideOutcome("passed")

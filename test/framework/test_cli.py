@@ -203,6 +203,10 @@ def test_a_bad_tolerance_is_a_usage_error(
         (["convert", "--jobs", "0"], "--jobs must be at least 1, got '0'"),
         (["convert", "--limit", "two"], "--limit must be a whole number, got 'two'"),
         (["ab", "--base", "HEAD", "--confirm", "-1"], "--confirm must be at least 0, got '-1'"),
+        (
+            ["ab", "--base", "HEAD", "--budget", "soon"],
+            "argument --budget: expected seconds, a number >= 0, got 'soon'",
+        ),
     ],
 )
 def test_a_bad_count_names_its_option(

@@ -3,9 +3,14 @@
 The first pass is judged as a test run judges a run against its baselines (``judge_run``: the
 common shift of the comparable models first, then each model within it), with the fingerprint
 compared on where and how it was measured only: the versions of Python, torch and transformers
-are what an A/B run may compare. A model whose first verdict is a regression or an improvement
-is measured again on both sides, and judged again on the samples of its later passes together,
-within the first pass's shift.
+are what an A/B run may compare. Then the passes that confirm, sequentially: a model whose
+verdict is not yet decided (``to_confirm``) is measured again on both sides, and judged again on
+the samples of its later passes together, within the first pass's shift, whose scatter shrinks
+with the number of those passes (``averaged``); until every verdict is decided or the run's
+budget of passes is spent. Undecided are: a regression or an improvement that fewer than
+``DECIDING_PASSES`` later passes name, a slowdown beyond the tolerance too noisy to tell, and an
+``ok`` whose change is past ``STRADDLE_FRACTION`` of the tolerance while its detection limit is
+still above the tolerance (its band straddles the tolerance).
 
 The tests' outcomes are compared too (``compare_outcomes``): each side's first pass records how
 each test ended, in pytest's words, and a test that fails on the head but not on the base, or
@@ -28,6 +33,10 @@ from pytest_modelgate.baselines.measure import normalised_of
 #: what must match between the sides: the machine and the run's shape, not the versions
 FIELDS = ("machine", "gpu", "threads", "workers")
 CONFIRMED = (compare.REGRESSION, compare.IMPROVEMENT)
+#: a regression or an improvement is decided once this many later passes, pooled, name it
+DECIDING_PASSES = 2
+#: an ``ok`` this far towards the tolerance, with a detection limit above it, is undecided
+STRADDLE_FRACTION = 0.5
 
 Entries = Mapping[str, Mapping[str, store.Entry]]  # device -> model -> entry
 
@@ -43,10 +52,38 @@ def first_pass(
     return judge_run(records_of(head, rule), lookup, {}, fields=FIELDS)
 
 
-def to_confirm(results: Sequence[compare.Result]) -> list[compare.Result]:
-    """The results a later pass measures again: regressions and improvements, to confirm, and
-    slowdowns beyond the tolerance too noisy to tell, to tell with more samples."""
-    return [r for r in results if r.verdict in CONFIRMED or noisy_slowdown(r)]
+def to_confirm(
+    results: Sequence[compare.Result], heads: Sequence[Entries] = ()
+) -> list[compare.Result]:
+    """The results the next pass measures again, those not yet decided: regressions and
+    improvements named by fewer than ``DECIDING_PASSES`` of the later passes (``heads``: each
+    later pass's head entries), slowdowns beyond the tolerance too noisy to tell, and time
+    verdicts whose band still straddles the tolerance (``straddles``)."""
+
+    def passes(result: compare.Result) -> int:
+        return sum(1 for p in heads if result.model in p.get(result.device, {}))
+
+    return [
+        r
+        for r in results
+        if (r.verdict in CONFIRMED and passes(r) < DECIDING_PASSES)
+        or noisy_slowdown(r)
+        or straddles(r)
+    ]
+
+
+def straddles(result: compare.Result) -> bool:
+    """An ``ok`` time change past ``STRADDLE_FRACTION`` of the tolerance that the comparison
+    could not have named at the tolerance (its detection limit is above it): more passes may
+    name it, or narrow its band below the tolerance."""
+    return any(
+        m.metric == compare.TIME
+        and m.verdict == compare.OK
+        and m.change_percent > STRADDLE_FRACTION * m.threshold_percent
+        and m.detectable_percent is not None
+        and m.detectable_percent > m.threshold_percent
+        for m in result.metrics
+    )
 
 
 def noisy_slowdown(result: compare.Result) -> bool:
@@ -88,10 +125,11 @@ def confirm(
     rule: compare.Rule,
     drifts: Mapping[str, compare.Drift],
 ) -> list[compare.Result]:
-    """``results`` with each regression, improvement and noisy slowdown (``to_confirm``) judged
-    again on the later passes' samples together (``base`` and ``head``: each later pass's
-    entries), within the first pass's shift, its scatter averaged over those passes
-    (``averaged``). The first pass is left out: it chose these models for looking extreme, and
+    """``results`` with each model measured again judged again on the later passes' samples
+    together (``base`` and ``head``: each later pass's entries), within the first pass's shift,
+    its scatter averaged over those passes (``averaged``); a model that one side measured again
+    and the other did not is inconclusive, one neither did keeps its verdict. The first pass
+    is left out: it chose these models for looking extreme, and
     pooled in it would carry that bias into the verdict (on the real suite, an A/A run pooled
     with it gave a +28 % "regression"). The pooled figures are not asked for the clock's
     agreement: that guards one measurement against a disturbed reference run, which the passes
@@ -99,16 +137,16 @@ def confirm(
     pooled_rule = dataclasses.replace(rule, clock_must_agree=False)
     confirmed = []
     for result in results:
-        if result.verdict not in CONFIRMED and not noisy_slowdown(result):
-            confirmed.append(result)
-            continue
         before = [found for p in base if (found := p.get(result.device, {}).get(result.model))]
         after = [found for p in head if (found := p.get(result.device, {}).get(result.model))]
+        if not before and not after:
+            confirmed.append(result)
+            continue
         if not before or not after:
             side = "base" if not before else "head"
             message = (
-                f"{result.model} ({result.device}): inconclusive: {result.verdict} in the first "
-                f"pass, but not measured again on the {side} side"
+                f"{result.model} ({result.device}): inconclusive: {result.verdict} before, but "
+                f"not measured again on the {side} side"
             )
             confirmed.append(
                 dataclasses.replace(result, verdict=compare.INCONCLUSIVE, message=message)

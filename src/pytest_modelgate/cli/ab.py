@@ -8,8 +8,11 @@ tree, unless ``--head`` names a revision too), each side in its own environment 
 ``--base-deps`` / ``--head-deps`` name a dependency set. Both sides run the same tests at the
 same time, meeting before every measurement; their measurements go to scratch stores, never to
 ``baselines/``. The head side's measurements are then judged against the base side's, with a
-test run's rule; a regression, an improvement or a slowdown too noisy to tell is measured again
-on both sides (``--confirm`` passes) and judged again on the samples of the later passes together.
+test run's rule. Then, sequentially, every verdict not yet decided (a regression or an
+improvement not yet named by two later passes, a slowdown too noisy to tell, an ``ok`` whose band
+straddles the tolerance: ``judge.to_confirm``) is measured again on both sides and judged again
+on the samples of the later passes together, its band narrowing with their number; until all
+are decided, ``--confirm`` passes have run, or those passes have taken ``--budget`` seconds.
 The summary is a test run's; ``--report`` writes a run report's JSON (and the HTML page beside
 a ``.json``).
 
@@ -37,11 +40,14 @@ from pytest_modelgate.ab import judge, sides
 from pytest_modelgate.baselines import compare, render
 from pytest_modelgate.baselines.store import read_store
 from pytest_modelgate.cli import options
+from pytest_modelgate.settings import finite_number
 
 if TYPE_CHECKING:  # the runner imports the plugin, and so pytest: loaded when a run starts
     from pytest_modelgate.ab.run import SideRun
 
-DEFAULT_CONFIRM = 2
+#: at most this many passes confirm, and they start only while they took less than the budget
+DEFAULT_CONFIRM = 8
+DEFAULT_BUDGET_S = 120.0
 
 
 def default_jobs() -> int:
@@ -155,19 +161,28 @@ def measure(
     results, drifts = judge.first_pass(base, head, rule)
     bases: list[judge.Entries] = []  # the later passes'
     heads: list[judge.Entries] = []
+    spent = 0.0
     for number in range(2, 2 + args.confirm):
-        suspects = judge.to_confirm(results)
-        if not suspects:
+        suspects = judge.to_confirm(results, heads)
+        if not suspects or spent >= args.budget:
             break
         select = select_file(scratch, number, suspects)
         what = f"measuring {len(suspects)} model(s) again"
+        started = time.monotonic()
         again = run_pass(
             both, number, pytest_args, scratch, jobs=1, select=select, say=_say, what=what
         )
+        spent += time.monotonic() - started
         problems += side_problems(again, number)
         bases.append(entries_of(again["base"]))
         heads.append(entries_of(again["head"]))
         results = judge.confirm(results, bases, heads, rule, drifts)
+    left = judge.to_confirm(results, heads)
+    if left:
+        _say(
+            f"{len(left)} verdict(s) still undecided after {len(heads)} confirming pass(es), "
+            f"{spent:.0f} s of the {args.budget:g} s budget (--confirm, --budget)"
+        )
     removed = sorted((m, d) for d, ms in base.items() for m in ms if m not in head.get(d, {}))
     return Outcome(results, drifts, removed, problems, tests), runs
 
@@ -232,6 +247,14 @@ def run_ab(args: argparse.Namespace) -> int:
         return 1
     regressed = any(r.verdict == compare.REGRESSION for r in found.results)
     return 1 if found.problems or failing or (regressed and args.fail_on_regression) else 0
+
+
+def _seconds(text: str) -> float:
+    """``--budget``: a finite number of seconds, 0 or more."""
+    number = finite_number(text)
+    if number is None or number < 0:
+        raise argparse.ArgumentTypeError(f"expected seconds, a number >= 0, got {text!r}")
+    return number
 
 
 def _kept(path: Path) -> Path | None:
@@ -305,7 +328,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         minimum=0,
         default=DEFAULT_CONFIRM,
         metavar="N",
-        help=f"passes that measure regressions and improvements again ({DEFAULT_CONFIRM})",
+        help="at most this many passes that measure the undecided verdicts again "
+        f"({DEFAULT_CONFIRM})",
+    )
+    parser.add_argument(
+        "--budget",
+        type=_seconds,
+        default=DEFAULT_BUDGET_S,
+        metavar="SECONDS",
+        help="no confirming pass starts once they have taken this long "
+        f"(default: {DEFAULT_BUDGET_S:g})",
     )
     parser.add_argument(
         "--jobs",
