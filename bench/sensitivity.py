@@ -3,10 +3,10 @@
     python bench/sensitivity.py [--pairs 20] [--factors 1.2 1.3] [--seed N] [--no-ab]
 
 Run in a venv with the model suite's dependencies (``.nox/models``), on a clean tree (the A/B's
-base side is ``HEAD``). Random pairs of the 459-pair benchmark selection (``nox -s perf-ab``'s)
-are chosen afresh each time (the seed is printed; ``--seed`` repeats a draw) and made slower by
-each factor with ``bench/slowdown.py``, which spins the CPU after each outermost forward of
-their models:
+base side is ``HEAD``). Random pairs of the benchmark selection (``nox -s perf-ab``'s: 466
+pairs on transformers 5.25) are chosen afresh each time (the seed is printed; ``--seed``
+repeats a draw) and made slower by each factor with ``bench/slowdown.py``, which spins the CPU
+after each outermost forward of their models:
 
 - normal: baselines of the selection are recorded into a scratch store, then the selection runs
   again against a copy of them, the chosen pairs slowed;
