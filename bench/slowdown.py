@@ -8,11 +8,18 @@ Loaded with ``-p slowdown`` (``bench/`` on ``PYTHONPATH``); it does nothing unle
     MODELGATE_SLOWDOWN_ROOT   when set, only a run whose rootdir is this folder is slowed (the
                               head side of ``modelgate ab --base HEAD``, not its base worktree)
 
-Every model called during a listed pair's benchmark test is slowed from then on: after each
-outermost module call of it, the thread spins for (factor - 1) times the thread time that call
+Every model called during a listed pair's benchmark test is slowed from then on: a hook on it
+times each call and then spins the thread for (factor - 1) times the thread time that call
 took. A measurement on the thread's CPU time (one torch thread, as under pytest-xdist) sees the
 model that much slower, and so do the later rounds and re-measurements of the pair; one on the
 process's CPU time (several torch threads) sees less, since the other threads do not spin.
+
+Every other model runs untouched: ``Module.__call__`` is wrapped only during a listed pair's
+benchmark test, to find the models it calls (each outermost call runs with the wrapper lifted,
+so that the model's own submodules take torch's usual path), and the slowing is done by hooks
+on those models alone. A wrapper around every module call of the run would add a cost per
+submodule call, more to a model of many small modules: unchanged models would scatter more
+than they do, and every verdict would be judged in a noisier run than a real one.
 """
 
 from __future__ import annotations
@@ -28,47 +35,53 @@ from typing import Any
 
 import pytest
 
-_DEPTH = threading.local()
-
 
 class Slowdown:
-    """The models to slow, and whether calls now mark their model as one."""
+    """The models to slow, and the wrapper that finds them during a listed pair's test."""
 
     def __init__(self, factor: float, pairs: frozenset[str]) -> None:
         self.factor = factor
         self.pairs = pairs
         self.slowed: weakref.WeakSet[Any] = weakref.WeakSet()
-        self.marking = False
+        self.started = threading.local()
 
-    def install(self) -> None:
-        """Wrap ``torch.nn.Module.__call__``: outermost calls are timed, slowed ones spun."""
+    def slow(self, module: Any) -> None:
+        """Hook ``module`` (once): each call of it is followed by the spin."""
+        if module in self.slowed:
+            return
+        self.slowed.add(module)
+        module.register_forward_pre_hook(self._before)
+        module.register_forward_hook(self._after)
+
+    def _before(self, module: Any, args: Any) -> None:
+        if not hasattr(self.started, "stack"):
+            self.started.stack = []
+        self.started.stack.append(time.thread_time())  # a stack: hooked models may nest
+
+    def _after(self, module: Any, args: Any, output: Any) -> None:
+        spin((self.factor - 1) * (time.thread_time() - self.started.stack.pop()))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        if not (item.name.startswith("test_benchmark[") and pair_of(item) in self.pairs):
+            return (yield)
         module_class = importlib.import_module("torch").nn.Module
         original = module_class.__call__
         plugin = self
 
-        def call(module: Any, *args: Any, **kwargs: Any) -> Any:
-            if getattr(_DEPTH, "inside", False):
-                return original(module, *args, **kwargs)
-            if plugin.marking:
-                plugin.slowed.add(module)
-            _DEPTH.inside = True
-            started = time.thread_time()
+        def finding(module: Any, *args: Any, **kwargs: Any) -> Any:
+            plugin.slow(module)
+            module_class.__call__ = original  # its submodules: torch's own path
             try:
                 return original(module, *args, **kwargs)
             finally:
-                _DEPTH.inside = False
-                if module in plugin.slowed:
-                    spin((plugin.factor - 1) * (time.thread_time() - started))
+                module_class.__call__ = finding
 
-        module_class.__call__ = call
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        self.marking = item.name.startswith("test_benchmark[") and pair_of(item) in self.pairs
+        module_class.__call__ = finding
         try:
             return (yield)
         finally:
-            self.marking = False
+            module_class.__call__ = original
 
 
 def pair_of(item: pytest.Item) -> str:
@@ -91,5 +104,4 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     pairs = frozenset(p for p in os.environ.get("MODELGATE_SLOWDOWN_PAIRS", "").split(",") if p)
     plugin = Slowdown(float(factor), pairs)
-    plugin.install()
     config.pluginmanager.register(plugin, "slowdown-models")
