@@ -1,6 +1,7 @@
 """How many real slowdowns the verdicts name, and how many unchanged models they accuse.
 
-    python bench/sensitivity.py [--pairs 20] [--factors 1.2 1.3] [--seed N] [--no-ab]
+    python bench/sensitivity.py [--pairs 20] [--factors 1.2 1.3] [--seed N] [--recordings N]
+                                [--no-ab] [--keep DIR]
 
 Run in a venv with the model suite's dependencies (``.nox/models``), on a clean tree (the A/B's
 base side is ``HEAD``). Random pairs of the benchmark selection (``nox -s perf-ab``'s: 466
@@ -8,18 +9,22 @@ pairs on transformers 5.25) are chosen afresh each time (the seed is printed; ``
 repeats a draw) and made slower by each factor with ``bench/slowdown.py``, which spins the CPU
 after each outermost forward of their models:
 
-- normal: baselines of the selection are recorded into a scratch store, then the selection runs
-  again against a copy of them, the chosen pairs slowed;
+- normal: baselines of the selection are recorded into a scratch store (``--recordings`` times,
+  3 by default: a store updated now and then holds several recordings, and the verdicts judge
+  against their median), then the selection runs again against a copy of them, the chosen pairs
+  slowed;
 - A/B: ``modelgate ab --base HEAD`` over the selection, the chosen pairs slowed on the head side.
 
 A chosen pair is caught when its time verdict is ``regression``; any other model whose time
 verdict is ``regression`` is a false alarm. One line per mode and factor, with the measured
 change of the chosen pairs; a JSON line each in ``sensitivity.jsonl`` in the temp folder.
+``--keep DIR`` copies the runs' JSON reports there.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +108,14 @@ def tally(
     }
 
 
-def normal(chosen: list[str], factors: list[float], scratch: Path) -> list[dict[str, Any]]:
+def normal(
+    chosen: list[str], factors: list[float], scratch: Path, recordings: int
+) -> Iterator[dict[str, Any]]:
     recorded = scratch / "recorded"
-    done = pytest([*RUN, f"--baselines-dir={recorded}", "--update-baselines", *SELECTION])
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"recording the baselines failed:\n{done.stdout[-3000:]}{done.stderr}")
-    rows = []
+    for _ in range(recordings):
+        done = pytest([*RUN, f"--baselines-dir={recorded}", "--update-baselines", *SELECTION])
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"recording failed:\n{done.stdout[-3000:]}{done.stderr}")
     for factor in factors:
         store = scratch / f"normal-{factor}"
         shutil.copytree(recorded, store)
@@ -116,12 +124,10 @@ def normal(chosen: list[str], factors: list[float], scratch: Path) -> list[dict[
         args = [*RUN, f"--baselines-dir={store}", f"--baseline-report={report}", *SELECTION]
         pytest(args, slowed_env(factor, chosen, None))
         seconds = time.monotonic() - started
-        rows.append(tally("normal", factor, chosen, time_verdicts(report), seconds))
-    return rows
+        yield tally("normal", factor, chosen, time_verdicts(report), seconds)
 
 
-def ab(chosen: list[str], factors: list[float], scratch: Path) -> list[dict[str, Any]]:
-    rows = []
+def ab(chosen: list[str], factors: list[float], scratch: Path) -> Iterator[dict[str, Any]]:
     for factor in factors:
         report = scratch / f"ab-{factor}.json"
         command = [sys.executable, "-m", "pytest_modelgate.cli", "ab", "--base", "HEAD"]
@@ -130,8 +136,7 @@ def ab(chosen: list[str], factors: list[float], scratch: Path) -> list[dict[str,
         started = time.monotonic()
         subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
         seconds = time.monotonic() - started
-        rows.append(tally("A/B", factor, chosen, time_verdicts(report), seconds))
-    return rows
+        yield tally("A/B", factor, chosen, time_verdicts(report), seconds)
 
 
 def main() -> int:
@@ -139,7 +144,9 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--factors", type=float, nargs="+", default=[1.2, 1.3])
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--recordings", type=int, default=3)
     parser.add_argument("--no-ab", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="copy the reports here")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
     pool = pairs_of_selection()
@@ -152,13 +159,18 @@ def main() -> int:
         flush=True,
     )
     out = Path(tempfile.gettempdir(), "sensitivity.jsonl")
+    stamp = {"seed": seed, "commit": commit.strip(), "recordings": args.recordings}
     with tempfile.TemporaryDirectory(prefix="sensitivity-") as temp:
-        rows = normal(chosen, args.factors, Path(temp))
+        rows = normal(chosen, args.factors, Path(temp), args.recordings)
         if not args.no_ab:
-            rows += ab(chosen, args.factors, Path(temp))
-    with out.open("a") as lines:
-        for row in rows:
-            print(json.dumps({"seed": seed, "commit": commit.strip(), **row}), file=lines)
+            rows = itertools.chain(rows, ab(chosen, args.factors, Path(temp)))
+        for row in rows:  # each as it is measured
+            if args.keep is not None:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                for report in Path(temp).glob("*.json"):
+                    shutil.copy2(report, args.keep / f"{seed}-{report.name}")
+            with out.open("a") as lines:
+                print(json.dumps({**stamp, **row}), file=lines)
             print(
                 f"{row['mode']:6} {row['factor']}x: caught {row['caught']} of {row['chosen']} "
                 f"({row['inconclusive']} inconclusive; measured change, median "

@@ -352,3 +352,39 @@ def test_every_verdict_states_what_it_could_have_seen() -> None:
     again = compare.MetricResult.from_dict(steady[0].as_dict())
     assert again.detectable_percent == pytest.approx(20.0)
     assert steady[0].as_dict()["detectable"] == 20.0
+
+
+def recorded(times: list[float], history: list[float], setup: str = "3.11/2.13/5.25/1/2") -> Any:
+    """A baseline of ``times`` (its normalised median, with the 1 ms reference, ``times``'
+    median * 1000) whose history holds recordings of these normalised medians, its own last."""
+    entry = {**stats(times), "timestamp": f"t{len(history)}"}
+    points = [
+        {"timestamp": f"t{i + 1}", "median": 0.01, "normalised_median": n, "machine": "cpu-a"}
+        for i, n in enumerate(history)
+    ]
+    for point in points:
+        point["setup"] = setup
+    entry["history"] = points
+    return entry
+
+
+def test_a_baseline_of_several_recordings_is_centred_on_their_median() -> None:
+    """Three recordings of one setup at 10, 13 and 10: the last (13) alone would make an
+    unchanged model look 23 % faster; centred on the median of the three it is unchanged."""
+    last = [t * 1.3 for t in BASE]
+    several = recorded(last, [10.0, 10.0, 13.0])
+    time = check(stats(BASE), several).metrics[0]
+    assert time.change_percent == pytest.approx(0, abs=2)
+    assert time.reason == compare.Reason.RECORDINGS
+    assert time.note == (
+        "judged on normalised samples, the baseline centred on the median of its 3 recordings"
+    )
+    assert compare.recordings(several) == [10.0, 10.0, 13.0]
+    alone = check(stats(BASE), recorded(last, [13.0])).metrics[0]
+    assert alone.change_percent == pytest.approx(-23, abs=2) and alone.reason == "normalised"
+    mixed = recorded(last, [10.0, 10.0, 13.0])
+    for point in mixed["history"][:2]:
+        point["setup"] = "3.11/2.13/5.24/1/2"  # another transformers: not pooled
+    assert compare.recordings(mixed) == [13.0]
+    unknown = recorded(last, [10.0, 10.0, 13.0], setup="")
+    assert compare.recordings(unknown) == []  # points written before they had a setup

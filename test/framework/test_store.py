@@ -191,7 +191,15 @@ def test_every_save_keeps_a_point_and_an_unchanged_save_writes_nothing(tmp_path:
     history = baselines.load(path)["m"]["history"]
     assert [p["median"] for p in history] == [0.01, 0.02]
     assert history[-1] == baselines.history_point(measured(0.02, "2026-01-02T00:00:00+00:00"))
-    assert set(history[0]) == {"timestamp", "median", "memory_peak_mb", "spread", "machine"}
+    assert set(history[0]) == {
+        "timestamp",
+        "median",
+        "memory_peak_mb",
+        "spread",
+        "machine",
+        "setup",
+    }
+    assert history[0]["setup"] == "///1/1"  # python, torch, transformers, threads, workers
     data = path.read_bytes()
     again = baselines.save(tmp_path, "cpu", {"m": measured(0.02, "2026-01-02T00:00:00+00:00")})
     assert not again.written and path.read_bytes() == data

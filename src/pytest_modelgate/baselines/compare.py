@@ -64,6 +64,8 @@ class Reason(Word):
     NONE = ""
     #: judged on the normalised samples, on raw samples, or on the threshold alone
     NORMALISED = "normalised"
+    #: judged on normalised samples, the baseline centred on several recordings
+    RECORDINGS = "recordings"
     RAW = "raw-samples"
     THRESHOLD_ONLY = "threshold-only"
     #: slower beyond the tolerance, but within the noise or not significant
@@ -347,17 +349,47 @@ def time_center(stats: Mapping[str, Any]) -> float:
 #: what each way of judging time is called in a note
 JUDGED_ON = {
     Reason.NORMALISED: "judged on normalised samples",
+    Reason.RECORDINGS: "judged on normalised samples, the baseline centred on the median of its "
+    "recordings",
     Reason.RAW: "judged on raw samples (one side has no reference runs)",
     Reason.THRESHOLD_ONLY: "threshold only: the baseline has no samples",
 }
 
 
+#: a baseline is centred on its recordings once it has this many of one machine and setup
+MIN_RECORDINGS = 2
+
+
+def recordings(baseline: Mapping[str, Any]) -> list[float]:
+    """The normalised medians of the recordings a baseline's history holds of its own machine
+    and setup (versions, threads, workers), its own among them; none when its own point has no
+    setup (a store written before points had one)."""
+    points = baseline.get("history") or ()
+    own = next((p for p in points if p.get("timestamp") == baseline.get("timestamp")), None)
+    if own is None or not own.get("setup"):
+        return []
+    return [
+        float(p["normalised_median"])
+        for p in points
+        if p.get("normalised_median")
+        and p.get("machine") == own.get("machine")
+        and p.get("setup") == own["setup"]
+    ]
+
+
 def time_samples(
     base: Mapping[str, Any], current: Mapping[str, Any]
 ) -> tuple[list[float], list[float], Reason]:
-    """The two sides' samples to judge, and what they are (see ``compare_time``)."""
+    """The two sides' samples to judge, and what they are (see ``compare_time``). A baseline
+    with ``MIN_RECORDINGS`` or more recordings of its setup has its normalised samples moved
+    to centre on their median: a recording's figure strays from run to run (a process builds
+    and lays out its model anew), the median of several strays less."""
     base_norm, cur_norm = normalised_of(base), normalised_of(current)
     if base_norm and cur_norm and base.get("clock") == current.get("clock"):
+        recorded = recordings(base)
+        if len(recorded) >= MIN_RECORDINGS:
+            move = statistics.median(recorded) / statistics.median(base_norm)
+            return [x * move for x in base_norm], cur_norm, Reason.RECORDINGS
         return base_norm, cur_norm, Reason.NORMALISED
     if base.get("samples") and current.get("samples"):
         return list(base["samples"]), list(current["samples"]), Reason.RAW
@@ -408,6 +440,8 @@ def compare_time(
     base_raw, cur_raw = time_center(base), time_center(current)
     a, b, reason = time_samples(base, current)
     note = JUDGED_ON[reason]
+    if reason == Reason.RECORDINGS:
+        note = note.replace("its recordings", f"its {len(recordings(base))} recordings")
     shift = drift.ratio if drift.applies else 1.0
     run_noise = drift.spread if drift.applies else 0.0
     if a and b:

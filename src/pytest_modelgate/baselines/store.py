@@ -8,7 +8,8 @@ never half of one. Keys are sorted and the formatting fixed, so equal content is
 (an update that changes nothing writes nothing).
 
 Each entry also keeps its model's recent figures, ``history``: one small point per measurement
-(time, median, normalised median, peak memory, spread, machine), oldest first, at most
+(time, median, normalised median, peak memory, spread, machine, and the setup: versions,
+threads and workers), oldest first, at most
 ``HISTORY_PER_MACHINE`` per machine. A save merges the old and the new entry's points as a set
 keyed by timestamp and machine, so saving twice changes nothing and two branches' updates merge
 to the same history whichever comes first. The lock is an OS lock on a file in the system's
@@ -226,7 +227,22 @@ def history_point(entry: Mapping[str, Any]) -> Entry:
     machine = (entry.get("fingerprint") or {}).get("machine")
     if isinstance(machine, str):
         point["machine"] = machine
+    setup = setup_of(entry.get("fingerprint"))
+    if setup:
+        point["setup"] = setup
     return point
+
+
+#: what else than the machine must match for two recordings to be pooled (``compare``)
+SETUP_FIELDS = ("python", "torch", "transformers", "threads", "workers")
+
+
+def setup_of(fingerprint: Mapping[str, Any] | None) -> str:
+    """A fingerprint's versions and run shape in one short text, ``3.11/2.13.0+cpu/5.25.0/1/2``
+    ("" without a fingerprint)."""
+    if not fingerprint:
+        return ""
+    return "/".join(str(fingerprint.get(field, "")) for field in SETUP_FIELDS)
 
 
 def history_of(entry: Mapping[str, Any]) -> list[Entry]:
