@@ -1,7 +1,7 @@
 """How many real slowdowns the verdicts name, and how many unchanged models they accuse.
 
     python bench/sensitivity.py [--pairs 20] [--factors 1.2 1.3] [--seed N] [--recordings N]
-                                [--no-ab] [--keep DIR]
+                                [--no-ab] [--no-normal] [--busy] [--keep DIR]
 
 Run in a venv with the model suite's dependencies (``.nox/models``), on a clean tree (the A/B's
 base side is ``HEAD``). Random pairs of the benchmark selection (``nox -s perf-ab``'s: 466
@@ -18,17 +18,23 @@ after each outermost forward of their models:
 A chosen pair is caught when its time verdict is ``regression``; any other model whose time
 verdict is ``regression`` is a false alarm. One line per mode and factor, with the measured
 change of the chosen pairs; a JSON line each in ``sensitivity.jsonl`` in the temp folder.
-``--keep DIR`` copies the runs' JSON reports there.
+``--keep DIR`` copies the runs' JSON reports there. A factor of 1.0 slows nothing: its row counts
+the false alarms among all the pairs (``--factors 1.0 1.0 --no-ab``: two unchanged reruns;
+``--factors 1.0 --no-normal``: an A/A). ``--busy`` runs a second pytest process (the framework
+suite, over and over) beside every measured run, not beside the recordings.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
 import random
+import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -92,6 +98,7 @@ def tally(
     verdicts: dict[str, tuple[str, float]],
     seconds: float,
 ) -> dict[str, Any]:
+    chosen = chosen if factor != 1.0 else []  # nothing slowed: every pair is an unchanged one
     mine = [verdicts[p] for p in chosen if p in verdicts]
     others = [v for model, v in verdicts.items() if model not in chosen]
     return {
@@ -108,33 +115,59 @@ def tally(
     }
 
 
+@contextlib.contextmanager
+def beside(busy: bool) -> Iterator[None]:
+    """With ``busy``, a second pytest process (the framework suite, over and over) meanwhile."""
+    if not busy:
+        yield
+        return
+    python = shlex.quote(sys.executable)
+    loop = f"while true; do {python} -m pytest -q -p no:cacheprovider test/framework; done"
+    other = subprocess.Popen(
+        ["bash", "-c", loop],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield
+    finally:
+        os.killpg(other.pid, signal.SIGTERM)
+        other.wait()
+
+
 def normal(
-    chosen: list[str], factors: list[float], scratch: Path, recordings: int
+    chosen: list[str], factors: list[float], scratch: Path, recordings: int, busy: bool
 ) -> Iterator[dict[str, Any]]:
     recorded = scratch / "recorded"
     for _ in range(recordings):
         done = pytest([*RUN, f"--baselines-dir={recorded}", "--update-baselines", *SELECTION])
         if done.returncode not in (0, 1):
             raise SystemExit(f"recording failed:\n{done.stdout[-3000:]}{done.stderr}")
-    for factor in factors:
-        store = scratch / f"normal-{factor}"
+    for number, factor in enumerate(factors):
+        store = scratch / f"normal-{number}-{factor}"
         shutil.copytree(recorded, store)
-        report = scratch / f"normal-{factor}.json"
+        report = scratch / f"normal-{number}-{factor}.json"
         started = time.monotonic()
         args = [*RUN, f"--baselines-dir={store}", f"--baseline-report={report}", *SELECTION]
-        pytest(args, slowed_env(factor, chosen, None))
+        with beside(busy):
+            pytest(args, slowed_env(factor, chosen, None))
         seconds = time.monotonic() - started
         yield tally("normal", factor, chosen, time_verdicts(report), seconds)
 
 
-def ab(chosen: list[str], factors: list[float], scratch: Path) -> Iterator[dict[str, Any]]:
-    for factor in factors:
-        report = scratch / f"ab-{factor}.json"
+def ab(
+    chosen: list[str], factors: list[float], scratch: Path, busy: bool
+) -> Iterator[dict[str, Any]]:
+    for number, factor in enumerate(factors):
+        report = scratch / f"ab-{number}-{factor}.json"
         command = [sys.executable, "-m", "pytest_modelgate.cli", "ab", "--base", "HEAD"]
         command += ["--report", str(report), "--", *SELECTION]
         env = slowed_env(factor, chosen, ROOT)
         started = time.monotonic()
-        subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
+        with beside(busy):
+            subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
         seconds = time.monotonic() - started
         yield tally("A/B", factor, chosen, time_verdicts(report), seconds)
 
@@ -146,6 +179,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--recordings", type=int, default=3)
     parser.add_argument("--no-ab", action="store_true")
+    parser.add_argument("--no-normal", action="store_true")
+    parser.add_argument("--busy", action="store_true", help="beside a second pytest process")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="copy the reports here")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
@@ -159,11 +194,19 @@ def main() -> int:
         flush=True,
     )
     out = Path(tempfile.gettempdir(), "sensitivity.jsonl")
-    stamp = {"seed": seed, "commit": commit.strip(), "recordings": args.recordings}
+    stamp = {
+        "seed": seed,
+        "commit": commit.strip(),
+        "recordings": args.recordings,
+        "busy": args.busy,
+    }
     with tempfile.TemporaryDirectory(prefix="sensitivity-") as temp:
-        rows = normal(chosen, args.factors, Path(temp), args.recordings)
+        scratch = Path(temp)
+        rows: Iterator[dict[str, Any]] = iter(())
+        if not args.no_normal:
+            rows = normal(chosen, args.factors, scratch, args.recordings, args.busy)
         if not args.no_ab:
-            rows = itertools.chain(rows, ab(chosen, args.factors, Path(temp)))
+            rows = itertools.chain(rows, ab(chosen, args.factors, scratch, args.busy))
         for row in rows:  # each as it is measured
             if args.keep is not None:
                 args.keep.mkdir(parents=True, exist_ok=True)
@@ -175,7 +218,7 @@ def main() -> int:
                 f"{row['mode']:6} {row['factor']}x: caught {row['caught']} of {row['chosen']} "
                 f"({row['inconclusive']} inconclusive; measured change, median "
                 f"{row['median_change_percent']} %), false {row['false']} of {row['others']}, "
-                f"{row['wall_s']} s",
+                f"{row['wall_s']} s" + (", beside a second pytest process" if args.busy else ""),
                 flush=True,
             )
     print(f"rows in {out}")

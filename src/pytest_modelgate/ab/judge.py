@@ -125,13 +125,12 @@ def confirm(
     rule: compare.Rule,
     drifts: Mapping[str, compare.Drift],
 ) -> list[compare.Result]:
-    """``results`` with each model measured again judged again on the later passes' samples
-    together (``base`` and ``head``: each later pass's entries), within the first pass's shift,
-    its scatter averaged over those passes (``averaged``); a model that one side measured again
-    and the other did not is inconclusive, one neither did keeps its verdict. The first pass
-    is left out: it chose these models for looking extreme, and
-    pooled in it would carry that bias into the verdict (on the real suite, an A/A run pooled
-    with it gave a +28 % "regression"). The pooled figures are not asked for the clock's
+    """``results``, each model the later passes measured judged again on their samples together
+    (``base`` and ``head``: each later pass's entries), within the first pass's shift, its
+    scatter averaged over those passes (``averaged``); a model one side measured again and the
+    other did not is inconclusive, one neither did keeps its verdict. The first pass is left
+    out: it chose these models for looking extreme, and pooled in it would carry that bias into
+    the verdict (on the real suite, an A/A run pooled with it gave a +28 % "regression"). The pooled figures are not asked for the clock's
     agreement: that guards one measurement against a disturbed reference run, which the passes
     now do, and the raw clock of a shared machine moves by a third from second to second."""
     pooled_rule = dataclasses.replace(rule, clock_must_agree=False)
