@@ -9,8 +9,7 @@ the samples of its later passes together, within the first pass's shift, whose s
 with the number of those passes (``averaged``); until every verdict is decided or the run's
 budget of passes is spent. Undecided are: a regression or an improvement that fewer than
 ``DECIDING_PASSES`` later passes name, a slowdown beyond the tolerance too noisy to tell, and an
-``ok`` whose change is past ``STRADDLE_FRACTION`` of the tolerance while its detection limit is
-still above the tolerance (its band straddles the tolerance).
+``ok`` whose band still straddles the tolerance (``straddles``).
 
 The tests' outcomes are compared too (``compare_outcomes``): each side's first pass records how
 each test ended, in pytest's words, and a test that fails on the head but not on the base, or
@@ -35,8 +34,9 @@ FIELDS = ("machine", "gpu", "threads", "workers")
 CONFIRMED = (compare.REGRESSION, compare.IMPROVEMENT)
 #: a regression or an improvement is decided once this many later passes, pooled, name it
 DECIDING_PASSES = 2
-#: an ``ok`` this far towards the tolerance, with a detection limit above it, is undecided
-STRADDLE_FRACTION = 0.5
+#: an ``ok`` whose detection limit is above the tolerance is undecided while the tolerance lies
+#: within this many standard deviations of its noise above its change
+STRADDLE_SIGMAS = 1.5
 
 Entries = Mapping[str, Mapping[str, store.Entry]]  # device -> model -> entry
 
@@ -73,17 +73,21 @@ def to_confirm(
 
 
 def straddles(result: compare.Result) -> bool:
-    """An ``ok`` time change past ``STRADDLE_FRACTION`` of the tolerance that the comparison
-    could not have named at the tolerance (its detection limit is above it): more passes may
-    name it, or narrow its band below the tolerance."""
-    return any(
-        m.metric == compare.TIME
-        and m.verdict == compare.OK
-        and m.change_percent > STRADDLE_FRACTION * m.threshold_percent
-        and m.detectable_percent is not None
-        and m.detectable_percent > m.threshold_percent
-        for m in result.metrics
-    )
+    """An ``ok`` time change that the comparison could not have named at the tolerance (its
+    detection limit is above it) and that the tolerance lies within ``STRADDLE_SIGMAS`` of its
+    noise above (the noise read back from the limit: a limit of ``NOISE_SIGMAS`` of them). A
+    noisy model's +8 % is as undecided as a steady one's +15 %; more passes may name it, or
+    narrow its band below the tolerance."""
+    for m in result.metrics:
+        if m.metric != compare.TIME or m.verdict != compare.OK or m.detectable_percent is None:
+            continue
+        if m.detectable_percent <= m.threshold_percent:
+            continue
+        sigma = math.log1p(m.detectable_percent / 100) / compare.NOISE_SIGMAS
+        gap = math.log1p(m.threshold_percent / 100) - math.log1p(m.change_percent / 100)
+        if gap < STRADDLE_SIGMAS * sigma:
+            return True
+    return False
 
 
 def noisy_slowdown(result: compare.Result) -> bool:
@@ -130,9 +134,10 @@ def confirm(
     scatter averaged over those passes (``averaged``); a model one side measured again and the
     other did not is inconclusive, one neither did keeps its verdict. The first pass is left
     out: it chose these models for looking extreme, and pooled in it would carry that bias into
-    the verdict (on the real suite, an A/A run pooled with it gave a +28 % "regression"). The pooled figures are not asked for the clock's
-    agreement: that guards one measurement against a disturbed reference run, which the passes
-    now do, and the raw clock of a shared machine moves by a third from second to second."""
+    the verdict (on the real suite, an A/A run pooled with it gave a +28 % "regression"). The
+    pooled figures are not asked for the clock's agreement: that guards one measurement against
+    a disturbed reference run, which the passes now do, and the raw clock of a shared machine
+    moves by a third from second to second."""
     pooled_rule = dataclasses.replace(rule, clock_must_agree=False)
     confirmed = []
     for result in results:
