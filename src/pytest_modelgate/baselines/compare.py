@@ -12,9 +12,7 @@ it) where both sides have them. A time metric regressed only when all of these h
 3. a one-sided Mann-Whitney U test on the samples says the difference is significant, and the
    clock alone, without the reference, also puts it beyond the tolerance (a reference run that
    was disturbed in one of the two measurements moves the normalised figures only);
-4. its re-measurements (``rounds``) say so too: the median of the first measurement and its
-   rounds decides (of two, the less slow), so that one disturbed measurement, either way,
-   decides nothing.
+4. every re-measurement of it (``rounds``) says so too: the least slow round decides.
 
 A slowdown beyond the tolerance that fails 2-4 is ``inconclusive``: too noisy to tell. Memory has
 its own tolerance and floor. Throughput-like metrics are higher-is-better.
@@ -497,21 +495,16 @@ def compare_time(
     )
 
 
-def deciding(results: Sequence[MetricResult]) -> MetricResult:
-    """Of the time verdicts of a measurement and its rounds, the one that decides: the median by
-    change (of an even number, the lower middle: of two, the less slow). Not the least slow of
-    all: with three, a real slowdown had to come out beyond the noise three times, and on a
-    noisy run it lost to its luckiest round (8 of 20 made 1.3x slower named, 5 of the rest
-    "not confirmed" at +29 % to +38 %)."""
-    ranked = sorted(results, key=lambda m: m.change_percent)
-    chosen = ranked[(len(ranked) - 1) // 2]
-    if len(results) > 1 and results[0].verdict == REGRESSION and chosen.verdict != REGRESSION:
-        note = f"not confirmed when measured again ({chosen.change_percent:+.1f}%)"
-        return dataclasses.replace(chosen, note=note, reason=Reason.NOT_CONFIRMED)
-    if len(results) > 1 and chosen.verdict == REGRESSION:
+def least_slow(results: Sequence[MetricResult]) -> MetricResult:
+    """Of the time verdicts of several rounds, the one that decides: the least slow."""
+    best = min(results, key=lambda m: m.change_percent)
+    if len(results) > 1 and results[0].verdict == REGRESSION and best.verdict != REGRESSION:
+        note = f"not confirmed when measured again ({best.change_percent:+.1f}%)"
+        return dataclasses.replace(best, note=note, reason=Reason.NOT_CONFIRMED)
+    if len(results) > 1 and best.verdict == REGRESSION:
         note = f"confirmed by {len(results) - 1} re-measurement(s)"
-        return dataclasses.replace(chosen, note=note, reason=Reason.CONFIRMED)
-    return chosen
+        return dataclasses.replace(best, note=note, reason=Reason.CONFIRMED)
+    return best
 
 
 #: growth below this counts as this much, so that a change from no growth stays a finite ratio
@@ -596,7 +589,7 @@ def compare(
     timed = [
         compare_time(baseline, s, rule, d) for s, d in zip((current, *rounds), drifts, strict=True)
     ]
-    metrics = [deciding(timed)]
+    metrics = [least_slow(timed)]
     if baseline.get(MEMORY) is not None and current.get(MEMORY) is not None:
         growth = "memory_base_mb" in baseline and "memory_base_mb" in current
         # like time, the least of every round: a later round that used less settles it
