@@ -191,10 +191,12 @@ def test_dependency_sets_are_measured_each_in_its_own_folder(tmp_path: Path, ab:
     envs = sorted((project / ".modelgate" / "envs").iterdir())
     assert len(envs) == 2 and all((e / ".complete").exists() for e in envs)
     stamps = [(e / ".complete").stat().st_mtime_ns for e in envs]
-    again = ab(project, *args, "--confirm", "0")
+    again = ab(project, *args, "--budget", "0")  # no confirming pass: op_07 left undecided
     assert again.returncode == 0, again.stdout + again.stderr
     assert [(e / ".complete").stat().st_mtime_ns for e in envs] == stamps  # installed once
     assert "installing" not in again.stdout
+    assert "confirming pass 1" not in again.stdout
+    assert "still undecided after 0 confirming pass(es), 0 s of the 0 s budget" in again.stdout
 
 
 def test_select_runs_only_the_listed_tests_on_both_sides(
