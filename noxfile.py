@@ -278,8 +278,7 @@ def convert(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Measure the plugin's overhead, the baseline engine and its sensitivity, printing figures
-    and ratios."""
+    """Measure the plugin's overhead, its verdicts' sensitivity and the engine: figures."""
     # the sensitivity bench measures real models: the model suite's dependencies; it A/Bs HEAD,
     # so run this session on a committed tree
     session.install(*MODEL_DEPS)
