@@ -7,7 +7,7 @@ Run in a venv with the model suite's dependencies (``.nox/models``), on a clean 
 base side is ``HEAD``). Random pairs of the benchmark selection (``nox -s perf-ab``'s: 466
 pairs on transformers 5.25) are chosen afresh each time (the seed is printed; ``--seed``
 repeats a draw) and made slower by each factor with ``bench/slowdown.py``, which spins the CPU
-after each outermost forward of their models:
+after each forward of the model their benchmark test measures:
 
 - normal: baselines of the selection are recorded into a scratch store (``--recordings`` times,
   3 by default: a store updated now and then holds several recordings, and the verdicts judge
