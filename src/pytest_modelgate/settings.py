@@ -49,16 +49,15 @@ def parse_tolerance(text: str, source: str = "--baseline-tolerance") -> float:
     return value
 
 
-def parse_timeout(text: str, source: str = "model_test_timeout") -> float:
-    """Parse a time limit in seconds such as ``"900"``: a finite number >= 0 (0: no limit).
+def parse_timeout(text: str, source: str = "model_test_timeout", zero: str = "no limit") -> float:
+    """Parse a time limit in seconds such as ``"900"``: a finite number >= 0 (``zero`` says
+    what 0 means: no limit for a test's timeout).
 
     Raises ``SettingError`` naming ``source`` and the bad value.
     """
     value = finite_number(text)
     if value is None or value < 0:
-        raise SettingError(
-            f"{source}: expected a number of seconds >= 0 (0: no limit), got {text!r}"
-        )
+        raise SettingError(f"{source}: expected a number of seconds >= 0 (0: {zero}), got {text!r}")
     return value
 
 

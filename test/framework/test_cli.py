@@ -205,7 +205,8 @@ def test_a_bad_tolerance_is_a_usage_error(
         (["ab", "--base", "HEAD", "--confirm", "-1"], "--confirm must be at least 0, got '-1'"),
         (
             ["ab", "--base", "HEAD", "--budget", "soon"],
-            "argument --budget: expected seconds, a number >= 0, got 'soon'",
+            "modelgate ab: --budget: expected a number of seconds >= 0 (0: no confirming pass), "
+            "got 'soon'",
         ),
     ],
 )

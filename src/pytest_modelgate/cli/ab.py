@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import os
 import sys
@@ -40,7 +41,7 @@ from pytest_modelgate.ab import judge, sides
 from pytest_modelgate.baselines import compare, render
 from pytest_modelgate.baselines.store import read_store
 from pytest_modelgate.cli import options
-from pytest_modelgate.settings import finite_number
+from pytest_modelgate.settings import parse_timeout
 
 if TYPE_CHECKING:  # the runner imports the plugin, and so pytest: loaded when a run starts
     from pytest_modelgate.ab.run import SideRun
@@ -249,14 +250,6 @@ def run_ab(args: argparse.Namespace) -> int:
     return 1 if found.problems or failing or (regressed and args.fail_on_regression) else 0
 
 
-def _seconds(text: str) -> float:
-    """``--budget``: a finite number of seconds, 0 or more."""
-    number = finite_number(text)
-    if number is None or number < 0:
-        raise argparse.ArgumentTypeError(f"expected seconds, a number >= 0, got {text!r}")
-    return number
-
-
 def _kept(path: Path) -> Path | None:
     return path if path.is_file() else None
 
@@ -333,7 +326,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--budget",
-        type=_seconds,
+        action=options.Checked,
+        parse=functools.partial(parse_timeout, zero="no confirming pass"),
         default=DEFAULT_BUDGET_S,
         metavar="SECONDS",
         help="no confirming pass starts once they have taken this long "

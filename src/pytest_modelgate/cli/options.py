@@ -9,7 +9,7 @@ the command has done anything.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pytest_modelgate import keywords
@@ -32,9 +32,20 @@ def add_baselines_dir(parser: argparse.ArgumentParser, what: str = "the store") 
     )
 
 
-class _Tolerance(argparse.Action):
-    """Parses ``--tolerance`` with the plugin's own rule (``settings.parse_tolerance``); a bad
-    value stops the command as ``modelgate COMMAND: --tolerance: ...`` with status 2."""
+class Checked(argparse.Action):
+    """An option parsed by one of the plugin's own rules (``parse(text, option)``, e.g.
+    ``settings.parse_tolerance``); a bad value stops the command as ``modelgate COMMAND:
+    --option: ...`` with status 2."""
+
+    def __init__(
+        self,
+        option_strings: Sequence[str],
+        dest: str,
+        parse: Callable[[str, str], float],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.parse = parse
 
     def __call__(
         self,
@@ -44,17 +55,18 @@ class _Tolerance(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         try:
-            tolerance = parse_tolerance(str(values), option_string or "--tolerance")
+            value = self.parse(str(values), option_string or self.dest)
         except SettingError as error:
             parser.exit(2, f"{parser.prog}: {error}\n")
-        setattr(namespace, self.dest, tolerance)
+        setattr(namespace, self.dest, value)
 
 
 def add_tolerance(parser: argparse.ArgumentParser) -> None:
     """``--tolerance FLOAT``: the relative slowdown a comparison tolerates, in (0, 10]."""
     parser.add_argument(
         "--tolerance",
-        action=_Tolerance,
+        action=Checked,
+        parse=parse_tolerance,
         default=DEFAULT_TOLERANCE,
         metavar="FLOAT",
         help=f"relative slowdown tolerated, in (0, 10] (default: {DEFAULT_TOLERANCE:g})",
