@@ -20,6 +20,7 @@ from pytest_modelgate.baselines.fixtures import config_fixture, model_benchmark
 from pytest_modelgate.baselines.measure import Turn
 from pytest_modelgate.settings import (
     DEFAULT_BASELINES_DIR,
+    DEFAULT_FRESH_ROUNDS,
     DEFAULT_MODEL_TEST_TIMEOUT,
     DEFAULT_TOLERANCE,
     SELECT_ENV,
@@ -107,6 +108,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "or the real checkpoints in the local Hugging Face cache (skipped when absent)",
     )
     group.addoption(
+        "--fresh-rounds",
+        metavar="N",
+        default=None,
+        help=f"Measure the models this run left undecided (a regression, a slowdown too noisy "
+        f"to tell, an ok near the tolerance) again in N fresh pytest processes and judge them on "
+        f"those, 0 to 10 (default: ini fresh_rounds or {DEFAULT_FRESH_ROUNDS}; 0: none)",
+    )
+    group.addoption(
         "--affected-since",
         metavar="REV",
         default=None,
@@ -143,6 +152,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=f"{DEFAULT_MODEL_TEST_TIMEOUT:g}",
         help="Seconds a model test may run before it fails as hung, with the stack where it "
         "hung (pytest-timeout's timeout mark; 0: no limit; --timeout on the command line wins)",
+    )
+    parser.addini(
+        "fresh_rounds",
+        default=str(DEFAULT_FRESH_ROUNDS),
+        help="Fresh pytest processes that measure again the models a run left undecided",
     )
     parser.addini(
         "baselines_dir",

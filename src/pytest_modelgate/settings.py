@@ -21,6 +21,9 @@ DEFAULT_BASELINES_DIR = "baselines"
 SELECT_ENV = "MODELGATE_SELECT"
 #: seconds a model test may take before it fails as hung (ini ``model_test_timeout``; 0: none)
 DEFAULT_MODEL_TEST_TIMEOUT = 900.0
+#: fresh processes that measure again the models a run left undecided (``baselines.fresh``)
+DEFAULT_FRESH_ROUNDS = 2
+MAX_FRESH_ROUNDS = 10
 
 
 class SettingError(ValueError):
@@ -61,6 +64,22 @@ def parse_timeout(text: str, source: str = "model_test_timeout", zero: str = "no
     return value
 
 
+def parse_rounds(text: str, source: str = "--fresh-rounds") -> int:
+    """Parse a number of fresh processes such as ``"2"``: a whole number in [0, 10] (0: none).
+
+    Raises ``SettingError`` naming ``source`` and the bad value.
+    """
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_FRESH_ROUNDS:
+        raise SettingError(
+            f"{source}: expected a whole number in [0, {MAX_FRESH_ROUNDS}] (0: none), got {text!r}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the plugin's hooks need to know about this run's options."""
@@ -74,6 +93,8 @@ class Settings:
     model_test_paths: tuple[Path, ...]
     #: seconds a model test may run (0: no limit)
     model_test_timeout: float = DEFAULT_MODEL_TEST_TIMEOUT
+    #: fresh processes that measure again the models this run left undecided (0: none)
+    fresh_rounds: int = DEFAULT_FRESH_ROUNDS
 
 
 def resolve_settings(config: pytest.Config) -> Settings:
@@ -91,6 +112,12 @@ def resolve_settings(config: pytest.Config) -> Settings:
     else:
         baselines_dir = ini_base / str(config.getini("baselines_dir"))
 
+    rounds_arg = config.getoption("fresh_rounds")
+    if rounds_arg is not None:
+        fresh_rounds = parse_rounds(rounds_arg)
+    else:
+        fresh_rounds = parse_rounds(str(config.getini("fresh_rounds")), "fresh_rounds")
+
     report_arg = config.getoption("baseline_report")
     report = Path(config.invocation_params.dir, report_arg) if report_arg else None
 
@@ -103,6 +130,7 @@ def resolve_settings(config: pytest.Config) -> Settings:
         baseline_report=report.resolve() if report else None,
         model_test_paths=tuple(Path(p).resolve() for p in config.getini("model_test_paths")),
         model_test_timeout=parse_timeout(str(config.getini("model_test_timeout"))),
+        fresh_rounds=fresh_rounds,
     )
 
 

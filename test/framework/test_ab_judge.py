@@ -8,6 +8,7 @@ import pytest
 
 from pytest_modelgate.ab import judge
 from pytest_modelgate.baselines import compare, render
+from pytest_modelgate.baselines import judge as baselines_judge
 from pytest_modelgate.baselines.measure import normalised_of
 
 FINGERPRINT = {"machine": "cpu-x", "gpu": None, "threads": 1, "workers": 1}
@@ -57,9 +58,9 @@ def test_a_different_machine_is_still_inconclusive() -> None:
     assert verdict == compare.INCONCLUSIVE
 
 
-def test_pooled_keeps_each_pass_normalised_by_its_own_reference() -> None:
+def test_pooled_keeps_each_process_normalised_by_its_own_reference() -> None:
     fast_pass, slow_pass = entry(2.0, ref=1.0), entry(4.0, ref=2.0)  # a machine twice as slow
-    both = judge.pooled([fast_pass, slow_pass])
+    both = baselines_judge.pooled([fast_pass, slow_pass])
     assert len(both["samples"]) == 24
     assert "reference_samples" not in both
     assert normalised_of(both) == normalised_of(fast_pass) + normalised_of(slow_pass)  # type: ignore[operator]

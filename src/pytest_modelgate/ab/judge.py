@@ -5,11 +5,11 @@ common shift of the comparable models first, then each model within it), with th
 compared on where and how it was measured only: the versions of Python, torch and transformers
 are what an A/B run may compare. Then the passes that confirm, sequentially: a model whose
 verdict is not yet decided (``to_confirm``) is measured again on both sides, and judged again on
-the samples of its later passes together, within the first pass's shift, whose scatter shrinks
-with the number of those passes (``averaged``); until every verdict is decided or the run's
-budget of passes is spent. Undecided are: a regression or an improvement that fewer than
-``DECIDING_PASSES`` later passes name, a slowdown beyond the tolerance too noisy to tell, and an
-``ok`` whose band still straddles the tolerance (``straddles``).
+the samples of its later passes together, within the first pass's shift, whose scatter
+shrinks with the number of those passes (``compare.narrowed``); until every verdict is decided
+or the run's budget of passes is spent. Undecided are: a regression or an improvement that
+fewer than ``DECIDING_PASSES`` later passes name, a slowdown beyond the tolerance too noisy to
+tell, and an ``ok`` whose band still straddles the tolerance (``compare.straddles``).
 
 The tests' outcomes are compared too (``compare_outcomes``): each side's first pass records how
 each test ended, in pytest's words, and a test that fails on the head but not on the base, or
@@ -20,23 +20,18 @@ one side ran.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pytest_modelgate.baselines import compare, render, store
-from pytest_modelgate.baselines.judge import judge_run, records_of
-from pytest_modelgate.baselines.measure import normalised_of
+from pytest_modelgate.baselines.judge import judge_run, pooled, records_of
 
 #: what must match between the sides: the machine and the run's shape, not the versions
 FIELDS = ("machine", "gpu", "threads", "workers")
 CONFIRMED = (compare.REGRESSION, compare.IMPROVEMENT)
 #: a regression or an improvement is decided once this many later passes, pooled, name it
 DECIDING_PASSES = 2
-#: an ``ok`` whose detection limit is above the tolerance is undecided while the tolerance lies
-#: within this many standard deviations of its noise above its change
-STRADDLE_SIGMAS = 1.5
 
 Entries = Mapping[str, Mapping[str, store.Entry]]  # device -> model -> entry
 
@@ -58,7 +53,7 @@ def to_confirm(
     """The results the next pass measures again, those not yet decided: regressions and
     improvements named by fewer than ``DECIDING_PASSES`` of the later passes (``heads``: each
     later pass's head entries), slowdowns beyond the tolerance too noisy to tell, and time
-    verdicts whose band still straddles the tolerance (``straddles``)."""
+    verdicts whose band still straddles the tolerance (``compare.straddles``)."""
 
     def passes(result: compare.Result) -> int:
         return sum(1 for p in heads if result.model in p.get(result.device, {}))
@@ -67,59 +62,9 @@ def to_confirm(
         r
         for r in results
         if (r.verdict in CONFIRMED and passes(r) < DECIDING_PASSES)
-        or noisy_slowdown(r)
-        or straddles(r)
+        or compare.noisy_slowdown(r)
+        or compare.straddles(r)
     ]
-
-
-def straddles(result: compare.Result) -> bool:
-    """An ``ok`` time change that the comparison could not have named at the tolerance (its
-    detection limit is above it) and that the tolerance lies within ``STRADDLE_SIGMAS`` of its
-    noise above (the noise read back from the limit: a limit of ``NOISE_SIGMAS`` of them). A
-    noisy model's +8 % is as undecided as a steady one's +15 %; more passes may name it, or
-    narrow its band below the tolerance."""
-    for m in result.metrics:
-        if m.metric != compare.TIME or m.verdict != compare.OK or m.detectable_percent is None:
-            continue
-        if m.detectable_percent <= m.threshold_percent:
-            continue
-        sigma = math.log1p(m.detectable_percent / 100) / compare.NOISE_SIGMAS
-        gap = math.log1p(m.threshold_percent / 100) - math.log1p(m.change_percent / 100)
-        if gap < STRADDLE_SIGMAS * sigma:
-            return True
-    return False
-
-
-def noisy_slowdown(result: compare.Result) -> bool:
-    """An inconclusive time change beyond the tolerance (not one measured elsewhere)."""
-    return any(
-        m.metric == compare.TIME
-        and m.verdict == compare.INCONCLUSIVE
-        and m.change_percent > m.threshold_percent
-        and m.reason != compare.Reason.MEASURED_ELSEWHERE
-        for m in result.metrics
-    )
-
-
-def pooled(entries: Sequence[store.Entry]) -> store.Entry:
-    """One measurement made of several passes' measurements of a model: their samples together,
-    each normalised against the reference runs of its own pass; the other figures the last's."""
-    if len(entries) == 1:
-        return entries[0]
-    out = dict(entries[-1])
-    for key in ("samples", "cpu_samples"):
-        out[key] = [value for entry in entries for value in entry.get(key) or ()]
-    normalised = [normalised_of(entry) for entry in entries]
-    out.pop("reference_samples", None)
-    if all(normalised):
-        out["normalised_samples"] = [value for each in normalised for value in each or ()]
-    return out
-
-
-def averaged(drift: compare.Drift, passes: int) -> compare.Drift:
-    """The first pass's shift, its scatter that of a mean of ``passes`` independent passes:
-    how far an unchanged model's ratio strays shrinks as its passes are pooled."""
-    return dataclasses.replace(drift, spread=drift.spread / math.sqrt(max(1, passes)))
 
 
 def confirm(
@@ -131,13 +76,13 @@ def confirm(
 ) -> list[compare.Result]:
     """``results``, each model the later passes measured judged again on their samples together
     (``base`` and ``head``: each later pass's entries), within the first pass's shift, its
-    scatter averaged over those passes (``averaged``); a model one side measured again and the
-    other did not is inconclusive, one neither did keeps its verdict. The first pass is left
-    out: it chose these models for looking extreme, and pooled in it would carry that bias into
-    the verdict (on the real suite, an A/A run pooled with it gave a +28 % "regression"). The
-    pooled figures are not asked for the clock's agreement: that guards one measurement against
-    a disturbed reference run, which the passes now do, and the raw clock of a shared machine
-    moves by a third from second to second."""
+    scatter narrowed for the passes of both sides (``compare.narrowed``); a model one side
+    measured again and the other did not is inconclusive, one neither did keeps its verdict.
+    The first pass is left out: it chose these models for looking extreme, and pooled in it
+    would carry that bias into the verdict (on the real suite, an A/A run pooled with it gave a
+    +28 % "regression"). The pooled figures are not asked for the clock's agreement: that
+    guards one measurement against a disturbed reference run, which the passes now do, and the
+    raw clock of a shared machine moves by a third from second to second."""
     pooled_rule = dataclasses.replace(rule, clock_must_agree=False)
     confirmed = []
     for result in results:
@@ -157,6 +102,7 @@ def confirm(
             )
             continue
         latest = pooled(after)
+        drift = drifts.get(result.device, compare.NO_DRIFT)
         confirmed.append(
             compare.compare(
                 result.model,
@@ -167,7 +113,7 @@ def confirm(
                 fingerprint=latest.get("fingerprint"),
                 fingerprint_fields=FIELDS,
                 test=result.test,
-                drift=averaged(drifts.get(result.device, compare.NO_DRIFT), len(after)),
+                drift=compare.narrowed(drift, len(after), len(before)),
             )
         )
     return confirmed

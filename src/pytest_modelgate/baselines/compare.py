@@ -507,6 +507,54 @@ def least_slow(results: Sequence[MetricResult]) -> MetricResult:
     return best
 
 
+def narrowed(drift: Drift, processes: int, recordings: int, run_recordings: int = 1) -> Drift:
+    """The run's shift, its scatter that of a model measured in ``processes`` processes, pooled,
+    against a baseline of ``recordings`` processes. How far unchanged models scatter in a run
+    is the stray of one process's figure and of its baseline's together (a process builds and
+    lays out its model anew: its figure strays by a few percent, and re-measuring in the same
+    process meets the same stray), the baselines of the run made of ``run_recordings`` each: so
+    k processes against m recordings leave sqrt((1/k + 1/m) / (1 + 1/r)) of it; 1/sqrt(k) for
+    an A/B run's k passes on each side, judged within its first pass's scatter (r = 1)."""
+    k, m, r = max(1, processes), max(1, recordings), max(1, run_recordings)
+    return dataclasses.replace(
+        drift, spread=drift.spread * math.sqrt((1 / k + 1 / m) / (1 + 1 / r))
+    )
+
+
+#: an ``ok`` whose detection limit is above the tolerance is undecided while the tolerance lies
+#: within this many standard deviations of its noise above its change
+STRADDLE_SIGMAS = 1.5
+
+
+def straddles(result: Result) -> bool:
+    """An ``ok`` time change that the comparison could not have named at the tolerance (its
+    detection limit is above it) and that the tolerance lies within ``STRADDLE_SIGMAS`` of its
+    noise above (the noise read back from the limit: a limit of ``NOISE_SIGMAS`` of them). A
+    noisy model's +8 % is as undecided as a steady one's +15 %; more measurements may name it,
+    or narrow its band below the tolerance."""
+    for m in result.metrics:
+        if m.metric != TIME or m.verdict != OK or m.detectable_percent is None:
+            continue
+        if m.detectable_percent <= m.threshold_percent:
+            continue
+        sigma = math.log1p(m.detectable_percent / 100) / NOISE_SIGMAS
+        gap = math.log1p(m.threshold_percent / 100) - math.log1p(m.change_percent / 100)
+        if gap < STRADDLE_SIGMAS * sigma:
+            return True
+    return False
+
+
+def noisy_slowdown(result: Result) -> bool:
+    """An inconclusive time change beyond the tolerance (not one measured elsewhere)."""
+    return any(
+        m.metric == TIME
+        and m.verdict == INCONCLUSIVE
+        and m.change_percent > m.threshold_percent
+        and m.reason != Reason.MEASURED_ELSEWHERE
+        for m in result.metrics
+    )
+
+
 #: growth below this counts as this much, so that a change from no growth stays a finite ratio
 MIN_MEMORY_GROWTH_MB = 1.0
 
@@ -622,7 +670,7 @@ def compare(
         )
         metrics = [_inconclusive(m, why, Reason.MEASURED_ELSEWHERE) for m in metrics]
     verdict = overall([m.verdict for m in metrics])
-    return Result(model, device, verdict, _message(label, verdict, metrics), tuple(metrics), test)
+    return Result(model, device, verdict, message_of(label, verdict, metrics), tuple(metrics), test)
 
 
 def _inconclusive(result: MetricResult, note: str, reason: Reason) -> MetricResult:
@@ -640,7 +688,8 @@ def overall(verdicts: Sequence[str]) -> Verdict:
     return OK
 
 
-def _message(label: str, verdict: str, metrics: Sequence[MetricResult]) -> str:
+def message_of(label: str, verdict: str, metrics: Sequence[MetricResult]) -> str:
+    """A result's one line: its label, verdict, and each metric's change (a note where not ok)."""
     parts = []
     for m in metrics:
         part = f"{m.metric} {m.change_percent:+.1f}%"

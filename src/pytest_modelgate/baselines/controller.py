@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from pytest_modelgate.baselines import compare, html, judge, machines, render, store
+from pytest_modelgate.baselines import compare, fresh, html, judge, machines, render, store
 from pytest_modelgate.baselines.worker import REPORT_ATTR, WORKEROUTPUT_ROUNDS, Worker
 from pytest_modelgate.settings import Settings
 
@@ -55,6 +55,8 @@ class Controller:
         self.saved: list[store.SaveResult] = []
         self.recorded: list[store.SaveResult] = []  # this machine's local store
         self.page: Path | None = None
+        #: what the fresh processes did, for the summary (None: none ran)
+        self.fresh_line: str | None = None
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -70,8 +72,12 @@ class Controller:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for key, entries in self.local.rounds.items():
             self.rounds.setdefault(key, []).extend(entries)
+        if fresh.OUT_ENV in os.environ:  # a fresh process: the run that started it judges
+            fresh.write(Path(os.environ[fresh.OUT_ENV]), self.records)
+            return
         lookup = self.local.store.lookup
         self.results, self.drifts = judge.judge_run(self.records, lookup, self.rounds)
+        self._measure_in_fresh_processes()
         failed = self._write_updates()
         if self.settings.baseline_report is not None:
             failed = self._write_report(self.settings.baseline_report) or failed
@@ -83,6 +89,59 @@ class Controller:
         failed = failed or (regressed and self.settings.fail_on_regression)
         if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _measure_in_fresh_processes(self) -> None:
+        """Measure the models this run left undecided again in fresh processes, and judge them
+        on those (``fresh``); a recording is not judged, so it measures none again."""
+        rounds = self.settings.fresh_rounds
+        if not rounds or self.settings.update_baselines:
+            return
+        doubtful = fresh.undecided(self.results)
+        if not doubtful:
+            return
+        tests = list(dict.fromkeys(str(r.test) for r in doubtful))
+        keys = {f"{r.test}::{r.model}" for r in doubtful}
+        workers = max(
+            int((r.entry.get("fingerprint") or {}).get("workers") or 1) for r in self.records
+        )
+        launch = fresh.Launch(
+            rootdir=self.config.rootpath,
+            options=self._carried_options(),
+            workers=workers,
+            xdist=self.config.pluginmanager.hasplugin("xdist"),
+        )
+        measured = fresh.measure_again(launch, tests, rounds)
+        self.messages.extend(measured.problems)
+        again = {key: entries for key, entries in measured.entries.items() if key in keys}
+        lookup = self.local.store.lookup
+        self.results, _ = judge.judge_run(self.records, lookup, self.rounds, fresh=again)
+        self.fresh_line = (
+            f"measured again in {rounds} fresh process(es), {measured.seconds:.0f} s: "
+            f"{len(again)} of the {len(doubtful)} model(s) this run left undecided (a "
+            "regression, a slowdown too noisy to tell, an ok near the tolerance); their rows "
+            "are judged on those"
+        )
+
+    def _carried_options(self) -> tuple[str, ...]:
+        """The options of this run that a fresh process needs to measure as it did."""
+        config, settings = self.config, self.settings
+        options = [
+            f"--rootdir={config.rootpath}",
+            f"--baselines-dir={settings.baselines_dir}",
+            f"--baseline-tolerance={settings.baseline_tolerance}",
+            f"--model-source={config.getoption('model_source')}",
+        ]
+        if config.inipath is not None:
+            options.append(f"-c={config.inipath}")
+        if settings.run_model_tests:
+            options.append("--run-model-tests")
+        if config.getoption("gpu_per_worker"):
+            options.append("--gpu-per-worker")
+        for plugin in config.option.plugins or ():
+            options += ["-p", plugin]
+        for override in config.option.override_ini or ():
+            options += ["-o", override]
+        return tuple(options)
 
     def _write_report(self, path: Path) -> bool:
         """The JSON report, and the HTML page beside a ``.json`` one; True when it failed."""
@@ -178,6 +237,8 @@ class Controller:
             )
             for line in lines:
                 terminalreporter.write_line(line)
+        if self.fresh_line is not None:
+            terminalreporter.write_line(self.fresh_line)
         if self.page is not None:
             terminalreporter.write_line(f"performance page: {self.page}")
         for saved in self.saved:

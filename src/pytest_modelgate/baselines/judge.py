@@ -23,7 +23,7 @@ from typing import Any
 
 from pytest_modelgate import hardware
 from pytest_modelgate.baselines import compare, render, store
-from pytest_modelgate.baselines.measure import check_stats
+from pytest_modelgate.baselines.measure import check_stats, normalised_of
 
 #: a model's baseline on a device, and the problem of a file that could not be read on the way
 Lookup = Callable[[str, str], tuple[store.Entry | None, str | None]]
@@ -194,16 +194,65 @@ def judge_record(
     return dataclasses.replace(result, updated=record.update)
 
 
+def pooled(entries: Sequence[store.Entry]) -> store.Entry:
+    """One measurement made of several processes' measurements of a model: their samples
+    together, each normalised against the reference runs of its own process; the other figures
+    the last's."""
+    if len(entries) == 1:
+        return entries[0]
+    out = dict(entries[-1])
+    for key in ("samples", "cpu_samples"):
+        out[key] = [value for entry in entries for value in entry.get(key) or ()]
+    normalised = [normalised_of(entry) for entry in entries]
+    out.pop("reference_samples", None)
+    if all(normalised):
+        out["normalised_samples"] = [value for each in normalised for value in each or ()]
+    return out
+
+
+def judge_fresh(
+    record: Record,
+    baseline: store.Entry,
+    fresh: Sequence[store.Entry],
+    drift: compare.Drift,
+    first: compare.Result,
+    fields: Sequence[str] = store.COMPARED_FIELDS,
+) -> compare.Result:
+    """A record judged again on what fresh processes measured of its model (``fresh``, one
+    entry each), pooled, within the run's shift ``drift``, its scatter narrowed for the
+    processes pooled and the baseline's recordings (``compare.narrowed``). The run's own
+    measurements (``first``: their verdict) are left out: they chose the model for looking
+    slow, and pooled in they would carry that choice into the verdict."""
+    recorded = compare.recordings(baseline)
+    m = len(recorded) if len(recorded) >= compare.MIN_RECORDINGS else 1
+    narrow = compare.narrowed(drift, len(fresh), m, m)
+    measured = dataclasses.replace(record, entry=pooled(fresh))
+    result = judge_record(measured, baseline, None, narrow, fields=fields)
+    before = next((each for each in first.metrics if each.metric == compare.TIME), None)
+    was = f", {before.change_percent:+.0f}% in the run" if before is not None else ""
+    said = f"measured again in {len(fresh)} fresh processes ({first.verdict}{was})"
+    metrics = tuple(
+        dataclasses.replace(each, note=f"{said}; {each.note}" if each.note else said)
+        if each.metric == compare.TIME
+        else each
+        for each in result.metrics
+    )
+    message = compare.message_of(f"{result.model} ({result.device})", result.verdict, metrics)
+    return dataclasses.replace(result, metrics=metrics, message=message)
+
+
 def judge_run(
     records: Sequence[Record],
     lookup: Lookup,
     rounds: Mapping[str, Sequence[store.Entry]],
     fields: Sequence[str] = store.COMPARED_FIELDS,
+    fresh: Mapping[str, Sequence[store.Entry]] | None = None,
 ) -> tuple[list[compare.Result], dict[str, compare.Drift]]:
     """The final verdicts of a run: each device's common shift over time first, from every
     comparable model's first round (``measured_at``), then each record judged within the shift
     of its moment, its later rounds (``rounds``, by ``Record.key``) within theirs. A difference
-    in one of the fingerprint's ``fields`` makes a comparison inconclusive."""
+    in one of the fingerprint's ``fields`` makes a comparison inconclusive. A record that fresh
+    processes measured again (``fresh``, by ``Record.key``) is judged on those (``judge_fresh``)."""
     found = [(r, *lookup(r.device, r.model)) for r in records]
     points: dict[str, list[tuple[float | None, float]]] = {}
     clocks: dict[str, list[float]] = {}
@@ -222,7 +271,12 @@ def judge_run(
         later = rounds.get(record.key, ())
         drifts = [shift.at(r.get("measured_at")) for r in later]
         drift = shift.at(record.measured_at)
-        results.append(judge_record(record, baseline, problem, drift, later, drifts, fields))
+        result = judge_record(record, baseline, problem, drift, later, drifts, fields)
+        again = (fresh or {}).get(record.key)
+        if again and baseline is not None and problem is None:
+            moment = shift.at(again[-1].get("measured_at"))
+            result = judge_fresh(record, baseline, again, moment, result, fields)
+        results.append(result)
     return results, {device: line.overall for device, line in timelines.items()}
 
 

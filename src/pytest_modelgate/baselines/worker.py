@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from pytest_modelgate import hardware
-from pytest_modelgate.baselines import compare, judge, store
+from pytest_modelgate.baselines import compare, fresh, judge, store
 from pytest_modelgate.baselines.measure import (
     REAL_CLOCK,
     Clock,
@@ -147,6 +147,8 @@ class Worker:
         self.references: list[float] = []
         #: the recordings (``--update-baselines``) to measure again before they are stored
         self.disturbed: set[str] = set()
+        #: a fresh process (``fresh``) measures each model once: the run that started it judges
+        self.fresh = fresh.OUT_ENV in os.environ
 
     @property
     def clock(self) -> Clock:
@@ -233,7 +235,7 @@ class Worker:
         """Keep a model that looked slower (or larger), or a recording that looks disturbed,
         for ``ROUNDS`` more rounds at the end of this process."""
         key = f"{result.test}::{result.model}"
-        if not is_suspect(result) and key not in self.disturbed:
+        if self.fresh or (not is_suspect(result) and key not in self.disturbed):
             return
         suspect = Suspect(key, remeasure, result.device, result.test)
         if len(self.suspects) < MAX_SUSPECTS:
