@@ -234,3 +234,18 @@ def test_named_fields_finds_the_fields_of_sub_configs() -> None:
     values = {"layers": 2, "text_config": {"model_type": "t", "head_dim": 8}, "dim": 3}
     message = "`head_dim` must divide the layers of text_config.dimension"
     assert tiny.named_fields(message, values) == [("text_config", "head_dim"), ("layers",)]
+
+
+def test_a_run_of_listed_tests_parametrizes_only_those(tmp_path: Path) -> None:
+    """``MODELGATE_SELECT`` (how ``modelgate ab`` measures a few models again): the suite builds
+    the items of the listed tests of each function, not the whole catalog's."""
+    listed = tmp_path / "select.txt"
+    listed.write_text(
+        "test/models/test_text.py::test_benchmark[bert-fill-mask-cpu]\n"
+        "test/models/test_text.py::test_forward[gpt2-causal-lm-cpu]\n"
+        "test/models/test_vision.py::test_benchmark[vit-base-cpu]\n"
+    )
+    environ = {"MODELGATE_SELECT": str(listed)}
+    assert suite.selected("test_benchmark", environ) == {"bert-fill-mask-cpu", "vit-base-cpu"}
+    assert suite.selected("test_save_load", environ) == set()
+    assert suite.selected("test_benchmark", {}) is None

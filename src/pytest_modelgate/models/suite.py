@@ -11,6 +11,8 @@ through the plugin's ``model_benchmark`` fixture.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 from _pytest.mark import ParameterSet
 
 from pytest_modelgate.models import catalog, checks, status
+from pytest_modelgate.settings import SELECT_ENV
 
 ARGNAMES = ("model_type", "head", "device")
 # Fewer runs than the fixture's default: 1900 pairs must fit the suite's time budget.
@@ -75,7 +78,23 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"{metafunc.module.__name__}: set CATEGORY to use the suite tests")
     check = metafunc.function.__name__.removeprefix("test_")
     marks = [pytest.mark.benchmark] if check == "benchmark" else []
-    metafunc.parametrize(ARGNAMES, [_with(p, marks) for p in params(category, check)])
+    listed = selected(metafunc.function.__name__, os.environ)
+    chosen = [p for p in params(category, check) if listed is None or p.id in listed]
+    metafunc.parametrize(ARGNAMES, [_with(p, marks) for p in chosen])
+
+
+def selected(function: str, environ: Mapping[str, str]) -> set[str] | None:
+    """The parameter ids of ``function`` that the file ``MODELGATE_SELECT`` names lists (its
+    lines are test ids), or None when none is named: a run of a few listed tests (the passes of
+    ``modelgate ab`` that confirm) then builds those few items, not all of the suite's."""
+    listed = environ.get(SELECT_ENV)
+    if not listed:
+        return None
+    lines = Path(listed).read_text(encoding="utf-8").splitlines()
+    prefix = f"::{function}["
+    return {
+        line.split(prefix, 1)[1][:-1] for line in lines if prefix in line and line.endswith("]")
+    }
 
 
 def _with(param: ParameterSet, marks: list[pytest.MarkDecorator]) -> ParameterSet:
