@@ -84,9 +84,11 @@ def test_a_model_measured_again_is_judged_on_the_fresh_processes_alone() -> None
     before, _ = judge.judge_run(records, lookup, {})
     assert before[5].verdict == compare.REGRESSION
 
-    cleared, _ = judge.judge_run(records, lookup, {}, fresh={key: [entry(TWENTY["m05"])] * 2})
+    cleared, _ = judge.judge_run(
+        records, lookup, {}, fresh=judge.Fresh({key: [entry(TWENTY["m05"])] * 2})
+    )
     confirmed, _ = judge.judge_run(
-        records, lookup, {}, fresh={key: [entry(TWENTY["m05"] * 1.5)] * 2}
+        records, lookup, {}, fresh=judge.Fresh({key: [entry(TWENTY["m05"] * 1.5)] * 2})
     )
     assert cleared[5].verdict == compare.OK
     assert confirmed[5].verdict == compare.REGRESSION
@@ -94,6 +96,40 @@ def test_a_model_measured_again_is_judged_on_the_fresh_processes_alone() -> None
     assert cleared[5].metrics[0].note.startswith(note)
     assert note in confirmed[5].message
     assert [r.verdict for r in cleared[:5]] == [r.verdict for r in before[:5]]
+
+
+def test_the_fresh_processes_own_shift_comes_from_their_controls() -> None:
+    """Fresh processes that ran everything 1.3x slower than the run (a quieter or busier
+    machine): m05, measured there at 1.3x its baseline, is as slow as the controls beside it,
+    so ok; judged within the run's shift instead, it would be a regression. Too few controls
+    to tell a shift: the run's."""
+    baselines = {name: entry(ms) for name, ms in TWENTY.items()}
+
+    def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
+        return baselines[model], None
+
+    records = records_of({**TWENTY, "m05": TWENTY["m05"] * 1.5})
+    slower = {r.key: [entry(TWENTY[r.model] * 1.3)] * 2 for r in records}
+    suspect = {records[5].key: slower.pop(records[5].key)}
+    within, _ = judge.judge_run(records, lookup, {}, fresh=judge.Fresh(suspect, slower))
+    assert within[5].verdict == compare.OK
+    few = dict(list(slower.items())[:3])
+    alone, _ = judge.judge_run(records, lookup, {}, fresh=judge.Fresh(suspect, few))
+    assert alone[5].verdict == compare.REGRESSION
+    shift = judge.fresh_shift(slower, {r.key: baselines[r.model] for r in records})
+    assert shift is not None and shift.ratio == pytest.approx(1.3, rel=0.01)
+    assert shift.controls == 19 and shift.error > 0
+
+
+def test_the_controls_are_decided_oks_spread_over_the_run() -> None:
+    oks = [
+        compare.Result(f"m{i:02d}", "cpu", compare.OK, "", ok_time(0.0, 25.0).metrics, f"t::{i}")
+        for i in range(50)
+    ]
+    undecided = [oks[0]]
+    chosen = fresh.controls([*oks, regression(30), noisy(30)], undecided, count=5)
+    assert [r.model for r in chosen] == ["m01", "m10", "m20", "m30", "m40"]
+    assert fresh.controls(oks[:3], [], count=5) == oks[:3]
 
 
 def test_what_a_fresh_process_writes_is_read_back_by_key(tmp_path: Path) -> None:

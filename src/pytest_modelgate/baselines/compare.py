@@ -417,7 +417,12 @@ def median_noise(samples: Sequence[float]) -> float:
     """The standard error of the median of ``samples``, relative (in log units)."""
     if len(samples) < 2:
         return 0.0
-    return 1.2533 * log_spread(samples) / math.sqrt(len(samples))
+    return median_noise_of_logs(log_spread(samples), len(samples))
+
+
+def median_noise_of_logs(spread: float, count: int) -> float:
+    """The standard error of the median of ``count`` values that scatter by ``spread``."""
+    return 1.2533 * spread / math.sqrt(count) if count >= 2 else 0.0
 
 
 def timer_floor(stats: Mapping[str, Any]) -> float:

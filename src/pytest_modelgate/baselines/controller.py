@@ -99,8 +99,8 @@ class Controller:
         doubtful = fresh.undecided(self.results)
         if not doubtful:
             return
-        tests = list(dict.fromkeys(str(r.test) for r in doubtful))
-        keys = {f"{r.test}::{r.model}" for r in doubtful}
+        beside = fresh.controls(self.results, doubtful)
+        tests = list(dict.fromkeys(str(r.test) for r in [*doubtful, *beside]))
         workers = max(
             int((r.entry.get("fingerprint") or {}).get("workers") or 1) for r in self.records
         )
@@ -112,13 +112,19 @@ class Controller:
         )
         measured = fresh.measure_again(launch, tests, rounds)
         self.messages.extend(measured.problems)
-        again = {key: entries for key, entries in measured.entries.items() if key in keys}
+
+        def of(results: Sequence[compare.Result]) -> dict[str, list[store.Entry]]:
+            keys = {f"{r.test}::{r.model}" for r in results}
+            return {k: entries for k, entries in measured.entries.items() if k in keys}
+
+        again = judge.Fresh(of(doubtful), of(beside))
         lookup = self.local.store.lookup
         self.results, _ = judge.judge_run(self.records, lookup, self.rounds, fresh=again)
         self.fresh_line = (
             f"measured again in {rounds} fresh process(es), {measured.seconds:.0f} s: "
-            f"{len(again)} of the {len(doubtful)} model(s) this run left undecided (a "
-            "regression, a slowdown too noisy to tell, an ok near the tolerance); their rows "
+            f"{len(again.undecided)} of the {len(doubtful)} model(s) this run left undecided "
+            "(a regression, a slowdown too noisy to tell, an ok near the tolerance), beside "
+            f"{len(again.controls)} decided one(s) for those processes' own shift; their rows "
             "are judged on those"
         )
 
@@ -132,7 +138,7 @@ class Controller:
             f"--model-source={config.getoption('model_source')}",
         ]
         if config.inipath is not None:
-            options.append(f"-c={config.inipath}")
+            options.append(f"--config-file={config.inipath}")
         if settings.run_model_tests:
             options.append("--run-model-tests")
         if config.getoption("gpu_per_worker"):

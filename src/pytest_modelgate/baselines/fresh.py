@@ -8,7 +8,10 @@ regression, a slowdown too noisy to tell, an ``ok`` whose band straddles the tol
 their tests run again in ``--fresh-rounds`` new pytest processes, one after the other, each with
 the options of the run that shape a measurement (``command``). Such a process judges and writes
 nothing: it writes what it measured into the file ``OUT_ENV`` names (``write``), and the run
-judges those models on the fresh processes' measurements pooled (``judge.judge_fresh``).
+judges those models on the fresh processes' measurements pooled (``judge.judge_fresh``). Beside
+them the processes measure ``CONTROLS`` decided models (``controls``), whose median change is
+the fresh processes' own shift: without them, a process that ran only doubtful models 5 %
+faster than the run's end would have cleared a real slowdown, or named an unchanged model.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from pytest_modelgate.baselines import compare, judge, store
 #: the file a fresh process writes its measurements into (set: this process is a fresh one)
 OUT_ENV = "MODELGATE_FRESH_OUT"
 #: at most this many models are measured again, the most doubtful first
-MAX_MODELS = 40
+MAX_MODELS = 60
+#: decided models measured beside them, for the fresh processes' own shift
+CONTROLS = 20
 #: variables a fresh process does not inherit: coverage's, whose data it would leave behind
 DROPPED_PREFIXES = ("COV_CORE_",)
 
@@ -52,6 +57,22 @@ def undecided(results: Sequence[compare.Result]) -> list[compare.Result]:
 
     doubtful.sort(key=lambda r: (r.verdict != compare.REGRESSION, -slowdown(r)))
     return doubtful[:MAX_MODELS]
+
+
+def controls(
+    results: Sequence[compare.Result], undecided: Sequence[compare.Result], count: int = CONTROLS
+) -> list[compare.Result]:
+    """``count`` decided ``ok`` results of tests, spread evenly over the run: measured beside
+    the undecided ones, they tell how fast the fresh processes ran (``judge.fresh_shift``)."""
+    taken = {(r.model, r.device) for r in undecided}
+    decided = [
+        r
+        for r in results
+        if r.test and not r.updated and r.verdict == compare.OK and (r.model, r.device) not in taken
+    ]
+    if len(decided) <= count:
+        return decided
+    return [decided[i * len(decided) // count] for i in range(count)]
 
 
 @dataclass(frozen=True)

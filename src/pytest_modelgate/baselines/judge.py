@@ -14,6 +14,7 @@ against the one before it, for ``modelgate report`` without a run report).
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -210,6 +211,54 @@ def pooled(entries: Sequence[store.Entry]) -> store.Entry:
     return out
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """What fresh processes measured again, by record key, one entry per process: the models a
+    run left undecided, and controls, decided models measured beside them. The controls give
+    the fresh processes' own common shift: a process that measures a few dozen models is not
+    as fast as the run was at its end (on a 2-core machine, 5 % faster or 3 % slower)."""
+
+    undecided: Mapping[str, Sequence[store.Entry]]
+    controls: Mapping[str, Sequence[store.Entry]] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FreshShift:
+    """The fresh processes' common shift (the controls' median ratio to their baselines, by the
+    reference and by the clock), and the standard error of that median, in log units."""
+
+    ratio: float
+    clock: float
+    error: float
+    controls: int
+
+
+def fresh_shift(
+    controls: Mapping[str, Sequence[store.Entry]],
+    baselines: Mapping[str, store.Entry],
+    fields: Sequence[str] = store.COMPARED_FIELDS,
+) -> FreshShift | None:
+    """The shift of the fresh processes from their controls (``baselines``: each control's
+    baseline, by key); None with fewer than ``compare.MIN_DRIFT_MODELS`` comparable ones."""
+    ratios, clocks = [], []
+    for key, entries in controls.items():
+        baseline = baselines.get(key)
+        current = pooled(entries) if entries else None
+        if baseline is None or current is None:
+            continue
+        ratio = comparable_ratio(current, baseline, None, fields)
+        if ratio is not None:
+            ratios.append(ratio)
+            clocks.append(compare.clock_ratio(baseline, current))
+    drift = compare.drift_of(ratios)
+    if not drift.applies:
+        return None
+    clock = compare.drift_of(clocks).ratio
+    return FreshShift(
+        drift.ratio, clock, compare.median_noise_of_logs(drift.spread, len(ratios)), len(ratios)
+    )
+
+
 def judge_fresh(
     record: Record,
     baseline: store.Entry,
@@ -217,15 +266,20 @@ def judge_fresh(
     drift: compare.Drift,
     first: compare.Result,
     fields: Sequence[str] = store.COMPARED_FIELDS,
+    shift: FreshShift | None = None,
 ) -> compare.Result:
     """A record judged again on what fresh processes measured of its model (``fresh``, one
-    entry each), pooled, within the run's shift ``drift``, its scatter narrowed for the
-    processes pooled and the baseline's recordings (``compare.narrowed``). The run's own
-    measurements (``first``: their verdict) are left out: they chose the model for looking
-    slow, and pooled in they would carry that choice into the verdict."""
+    entry each), pooled, within the run's ``drift``, its scatter narrowed for the processes
+    pooled and the baseline's recordings (``compare.narrowed``), its shift the fresh processes'
+    own (``shift``, from their controls, whose error widens the scatter) where there is one.
+    The run's own measurements (``first``: their verdict) are left out: they chose the model
+    for looking slow, and pooled in they would carry that choice into the verdict."""
     recorded = compare.recordings(baseline)
     m = len(recorded) if len(recorded) >= compare.MIN_RECORDINGS else 1
     narrow = compare.narrowed(drift, len(fresh), m, m)
+    if shift is not None:
+        spread = math.hypot(narrow.spread, shift.error)
+        narrow = dataclasses.replace(narrow, ratio=shift.ratio, clock=shift.clock, spread=spread)
     measured = dataclasses.replace(record, entry=pooled(fresh))
     result = judge_record(measured, baseline, None, narrow, fields=fields)
     before = next((each for each in first.metrics if each.metric == compare.TIME), None)
@@ -246,13 +300,14 @@ def judge_run(
     lookup: Lookup,
     rounds: Mapping[str, Sequence[store.Entry]],
     fields: Sequence[str] = store.COMPARED_FIELDS,
-    fresh: Mapping[str, Sequence[store.Entry]] | None = None,
+    fresh: Fresh | None = None,
 ) -> tuple[list[compare.Result], dict[str, compare.Drift]]:
     """The final verdicts of a run: each device's common shift over time first, from every
     comparable model's first round (``measured_at``), then each record judged within the shift
     of its moment, its later rounds (``rounds``, by ``Record.key``) within theirs. A difference
     in one of the fingerprint's ``fields`` makes a comparison inconclusive. A record that fresh
-    processes measured again (``fresh``, by ``Record.key``) is judged on those (``judge_fresh``)."""
+    processes measured again (``fresh``) is judged on those (``judge_fresh``), within the shift
+    of their controls where they had enough (``fresh_shift``), else of the run's end."""
     found = [(r, *lookup(r.device, r.model)) for r in records]
     points: dict[str, list[tuple[float | None, float]]] = {}
     clocks: dict[str, list[float]] = {}
@@ -265,6 +320,16 @@ def judge_run(
         device: compare.timeline(values, clock=compare.drift_of(clocks[device]).ratio)
         for device, values in points.items()
     }
+    again = fresh.undecided if fresh is not None else {}
+    shifts: dict[str, FreshShift | None] = {}
+    if fresh is not None:
+        for device in timelines:
+            controls = {
+                r.key: b for r, b, problem in found if r.device == device and b and not problem
+            }
+            shifts[device] = fresh_shift(
+                {k: v for k, v in fresh.controls.items() if k in controls}, controls, fields
+            )
     results = []
     for record, baseline, problem in found:
         shift = timelines.get(record.device, compare.timeline(()))
@@ -272,10 +337,11 @@ def judge_run(
         drifts = [shift.at(r.get("measured_at")) for r in later]
         drift = shift.at(record.measured_at)
         result = judge_record(record, baseline, problem, drift, later, drifts, fields)
-        again = (fresh or {}).get(record.key)
-        if again and baseline is not None and problem is None:
-            moment = shift.at(again[-1].get("measured_at"))
-            result = judge_fresh(record, baseline, again, moment, result, fields)
+        entries = again.get(record.key)
+        if entries and baseline is not None and problem is None:
+            moment = shift.at(entries[-1].get("measured_at"))
+            own = shifts.get(record.device)
+            result = judge_fresh(record, baseline, entries, moment, result, fields, own)
         results.append(result)
     return results, {device: line.overall for device, line in timelines.items()}
 
