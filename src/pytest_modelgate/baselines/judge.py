@@ -3,7 +3,8 @@
 A measurement becomes a record (``check``: its stored entry, its provisional verdict, the rule
 it is judged by); once every test has run, ``judge_run`` gives each record its final verdict,
 with the run's common shift over time taken out and its later rounds (the measurements of a
-suspect made again) taken into account. A test run, ``modelgate baselines diff``, the HTML
+suspect made again) taken into account; a model that fresh processes measured again once the
+run was over (``fresh``) is judged on those measurements instead (``judge_fresh``). A test run, ``modelgate baselines diff``, the HTML
 page of a store and ``modelgate ab`` all judge through ``judge_run``.
 
 Two stores are judged here too: ``diff_stores`` (one store's entries as a run against another's,
