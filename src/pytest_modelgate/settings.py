@@ -22,7 +22,7 @@ SELECT_ENV = "MODELGATE_SELECT"
 #: seconds a model test may take before it fails as hung (ini ``model_test_timeout``; 0: none)
 DEFAULT_MODEL_TEST_TIMEOUT = 900.0
 #: fresh processes that measure again the models a run left undecided (``baselines.fresh``)
-DEFAULT_FRESH_ROUNDS = 2
+DEFAULT_FRESH_ROUNDS = 3
 MAX_FRESH_ROUNDS = 10
 
 

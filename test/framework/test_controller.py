@@ -97,7 +97,7 @@ def test_a_regression_warns_by_default_and_fails_the_run_on_request(
             "*VERDICT beta regression",
             "*VERDICT gamma ok",
             "*test_fixture.py:*: PerformanceRegressionWarning: beta (cpu): regression*"
-            "[[]measured again in 2 fresh processes (regression, +*% in the run); *",
+            "[[]measured again in 3 fresh processes (regression, +*% in the run); *",
         ]
     )
 

@@ -201,13 +201,13 @@ def test_a_run_measures_its_suspects_again_in_fresh_processes(
     result = project.runpytest("--baseline-report=r.json")
     result.assert_outcomes(passed=3, warnings=1)
     result.stdout.fnmatch_lines(
-        ["measured again in 2 fresh process(es), * s: 2 of the 2 model(s)*"]
+        ["measured again in 3 fresh process(es), * s: 2 of the 2 model(s)*"]
     )
     found = verdicts(project.path / "r.json")
     assert found["beta"][0] == "ok"
-    assert found["beta"][1].startswith("measured again in 2 fresh processes (regression")
+    assert found["beta"][1].startswith("measured again in 3 fresh processes (regression")
     assert found["gamma"][0] == "regression"
-    assert found["gamma"][1].startswith("measured again in 2 fresh processes (regression")
+    assert found["gamma"][1].startswith("measured again in 3 fresh processes (regression")
     assert "fresh" not in found["alpha"][1]
     # no fresh process wrote anything a later run would see
     assert sorted(p.name for p in project.path.iterdir() if p.name.startswith(".coverage")) == []
