@@ -4,8 +4,9 @@ A measurement becomes a record (``check``: its stored entry, its provisional ver
 it is judged by); once every test has run, ``judge_run`` gives each record its final verdict,
 with the run's common shift over time taken out and its later rounds (the measurements of a
 suspect made again) taken into account; a model that fresh processes measured again once the
-run was over (``fresh``) is judged on those measurements instead (``judge_fresh``). A test run, ``modelgate baselines diff``, the HTML
-page of a store and ``modelgate ab`` all judge through ``judge_run``.
+run was over (``fresh``) is judged on those measurements instead (``judge_fresh``). A test
+run, ``modelgate baselines diff``, the HTML page of a store and ``modelgate ab`` all judge
+through ``judge_run``.
 
 Two stores are judged here too: ``diff_stores`` (one store's entries as a run against another's,
 for ``modelgate baselines diff``) and ``store_document`` (each latest measurement of a store
@@ -217,7 +218,7 @@ class Fresh:
     """What fresh processes measured again, by record key, one entry per process: the models a
     run left undecided, and controls, decided models measured beside them. The controls give
     the fresh processes' own common shift: a process that measures a few dozen models is not
-    as fast as the run was at its end (on a 2-core machine, 5 % faster or 3 % slower)."""
+    as fast as the run was at its end (in two runs on a 2-core machine: 5 % faster, 3 % slower)."""
 
     undecided: Mapping[str, Sequence[store.Entry]]
     controls: Mapping[str, Sequence[store.Entry]] = dataclasses.field(default_factory=dict)
