@@ -132,6 +132,16 @@ def test_the_controls_are_decided_oks_spread_over_the_run() -> None:
     assert fresh.controls(oks[:3], [], count=5) == oks[:3]
 
 
+def test_fresh_processes_run_the_tests_in_the_runs_order() -> None:
+    ran = ["t::3", "t::1", None, "t::2", "t::1", "t::4"]
+    chosen = [regression(30), noisy(30)]  # tests t::a and t::b, which the run did not list
+    assert fresh.tests_of(ran, chosen) == []
+    picked = [
+        compare.Result(f"m{t}", "cpu", compare.OK, "", (), f"t::{t}") for t in ("4", "1", "3")
+    ]
+    assert fresh.tests_of(ran, picked) == ["t::3", "t::1", "t::4"]
+
+
 def test_what_a_fresh_process_writes_is_read_back_by_key(tmp_path: Path) -> None:
     out = tmp_path / "round.jsonl"
     records = records_of({"a": 1.0, "b": 2.0})

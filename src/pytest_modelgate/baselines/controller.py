@@ -100,7 +100,7 @@ class Controller:
         if not doubtful:
             return
         beside = fresh.controls(self.results, doubtful)
-        tests = list(dict.fromkeys(str(r.test) for r in [*doubtful, *beside]))
+        tests = fresh.tests_of([r.test for r in self.records], [*doubtful, *beside])
         workers = max(
             int((r.entry.get("fingerprint") or {}).get("workers") or 1) for r in self.records
         )

@@ -75,6 +75,15 @@ def controls(
     return [decided[i * len(decided) // count] for i in range(count)]
 
 
+def tests_of(ran: Sequence[str | None], chosen: Iterable[compare.Result]) -> list[str]:
+    """The tests of the ``chosen`` results, each once, in the order the run measured them
+    (``ran``: the test of each of its measurements, in order). A process warms up as it goes:
+    the doubtful ones first and the controls after would judge cold figures within a warm
+    shift."""
+    wanted = {r.test for r in chosen if r.test}
+    return list(dict.fromkeys(test for test in ran if test is not None and test in wanted))
+
+
 @dataclass(frozen=True)
 class Launch:
     """What a fresh process needs of the run: where it ran, the options that shape a
