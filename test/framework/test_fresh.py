@@ -132,14 +132,31 @@ def test_the_controls_are_decided_oks_spread_over_the_run() -> None:
     assert fresh.controls(oks[:3], [], count=5) == oks[:3]
 
 
-def test_fresh_processes_run_the_tests_in_the_runs_order() -> None:
-    ran = ["t::3", "t::1", None, "t::2", "t::1", "t::4"]
-    chosen = [regression(30), noisy(30)]  # tests t::a and t::b, which the run did not list
-    assert fresh.tests_of(ran, chosen) == []
-    picked = [
-        compare.Result(f"m{t}", "cpu", compare.OK, "", (), f"t::{t}") for t in ("4", "1", "3")
+def test_fresh_processes_run_each_test_with_its_family_in_the_runs_order() -> None:
+    """A chosen benchmark runs after the tests of its pair that ran before it in the run (its
+    forward's, its determinism's), as there; tests of other pairs do not run; the run's order
+    holds, the chosen ones' order does not matter."""
+    ran = [
+        "t_text.py::test_forward[gpt2-cpu]",
+        "t_text.py::test_forward[bert-cpu]",
+        "t_text.py::test_benchmark[gpt2-cpu]",
+        "t_vision.py::test_forward[bert-cpu]",
+        "t_text.py::test_benchmark[bert-cpu]",
+        "t_text.py::test_plain",
+        "t_text.py::test_plain_too",
     ]
-    assert fresh.tests_of(ran, picked) == ["t::3", "t::1", "t::4"]
+
+    def chosen(test: str) -> compare.Result:
+        return compare.Result(test, "cpu", compare.OK, "", (), test)
+
+    picked = [chosen("t_text.py::test_plain"), chosen("t_text.py::test_benchmark[bert-cpu]")]
+    assert fresh.tests_of(ran, picked) == [
+        "t_text.py::test_forward[bert-cpu]",
+        "t_text.py::test_benchmark[bert-cpu]",
+        "t_text.py::test_plain",
+    ]
+    assert fresh.tests_of(ran, [regression(30)]) == []  # its test t::a is not in the run
+    assert fresh.family("t.py::C::test_x[a-b]") == ("t.py", "a-b")
 
 
 def test_what_a_fresh_process_writes_is_read_back_by_key(tmp_path: Path) -> None:

@@ -55,11 +55,14 @@ class Controller:
         self.saved: list[store.SaveResult] = []
         self.recorded: list[store.SaveResult] = []  # this machine's local store
         self.page: Path | None = None
+        #: the tests of the run, in the order their reports came (for the fresh processes)
+        self.ran: dict[str, None] = {}
         #: what the fresh processes did, for the summary (None: none ran)
         self.fresh_line: str | None = None
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.ran.setdefault(report.nodeid)
         self.records.extend(judge.Record.from_dict(r) for r in getattr(report, REPORT_ATTR, ()))
 
     @pytest.hookimpl(optionalhook=True)
@@ -100,7 +103,7 @@ class Controller:
         if not doubtful:
             return
         beside = fresh.controls(self.results, doubtful)
-        tests = fresh.tests_of([r.test for r in self.records], [*doubtful, *beside])
+        tests = fresh.tests_of(list(self.ran), [*doubtful, *beside])
         workers = max(
             int((r.entry.get("fingerprint") or {}).get("workers") or 1) for r in self.records
         )
