@@ -98,6 +98,29 @@ def test_a_model_measured_again_is_judged_on_the_fresh_processes_alone() -> None
     assert [r.verdict for r in cleared[:5]] == [r.verdict for r in before[:5]]
 
 
+def test_fresh_processes_alone_do_not_make_a_regression_of_what_the_run_found_ok() -> None:
+    """m05 +10 % in the run (ok, measured again for its wide band), +50 % in the fresh
+    processes: inconclusive, "worse only in the fresh processes", not a regression."""
+    baselines = {name: entry(ms) for name, ms in TWENTY.items()}
+
+    def lookup(device: str, model: str) -> tuple[store.Entry | None, str | None]:
+        return baselines[model], None
+
+    records = records_of({**TWENTY, "m05": TWENTY["m05"] * 1.1})
+    fresh_entries = {records[5].key: [entry(TWENTY["m05"] * 1.5)] * 3}
+    before, _ = judge.judge_run(records, lookup, {})
+    assert before[5].verdict == compare.OK
+    after, _ = judge.judge_run(records, lookup, {}, fresh=judge.Fresh(fresh_entries))
+    time = after[5].metrics[0]
+    assert after[5].verdict == compare.INCONCLUSIVE
+    assert (time.verdict, time.reason) == (compare.INCONCLUSIVE, compare.Reason.FRESH_ONLY)
+    assert "worse only in the fresh processes (+50%; within the tolerance in the run, +10%)" in (
+        time.note
+    )
+    assert time.note.startswith("measured again in 3 fresh processes (ok, +10% in the run)")
+    assert time.detectable_percent is not None
+
+
 def test_the_fresh_processes_own_shift_comes_from_their_controls() -> None:
     """Fresh processes that ran everything 1.3x slower than the run (a quieter or busier
     machine): m05, measured there at 1.3x its baseline, is as slow as the controls beside it,

@@ -79,6 +79,8 @@ class Reason(Word):
     MEASURED_ELSEWHERE = "measured-elsewhere"
     #: the two peaks were read by different methods
     MEMORY_SOURCES_DIFFER = "memory-sources-differ"
+    #: worse beyond the tolerance in fresh processes, within it in the run that chose the model
+    FRESH_ONLY = "fresh-only"
 
 
 OK = Verdict.OK
@@ -676,6 +678,17 @@ def compare(
         metrics = [_inconclusive(m, why, Reason.MEASURED_ELSEWHERE) for m in metrics]
     verdict = overall([m.verdict for m in metrics])
     return Result(model, device, verdict, message_of(label, verdict, metrics), tuple(metrics), test)
+
+
+def fresh_only(fresh: MetricResult, run: MetricResult) -> MetricResult:
+    """A regression that fresh processes measured of a metric its run found within the
+    tolerance: inconclusive, its detection limit kept (the comparison itself was sound)."""
+    note = (
+        f"worse only in the fresh processes ({fresh.change_percent:+.0f}%; within the tolerance "
+        f"in the run, {run.change_percent:+.0f}%): a model in a new process can run otherwise "
+        "than in a long run (rerun it, or run modelgate ab)"
+    )
+    return dataclasses.replace(fresh, verdict=INCONCLUSIVE, note=note, reason=Reason.FRESH_ONLY)
 
 
 def _inconclusive(result: MetricResult, note: str, reason: Reason) -> MetricResult:
