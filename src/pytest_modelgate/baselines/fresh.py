@@ -12,6 +12,9 @@ judges those models on the fresh processes' measurements pooled (``judge.judge_f
 them the processes measure ``CONTROLS`` decided models (``controls``), whose median change is
 the fresh processes' own shift: without them, a process that ran only doubtful models 5 %
 faster than the run's end would have cleared a real slowdown, or named an unchanged model.
+Each test runs with its family (the tests of the run with its file and parameter id), in the
+run's order (``tests_of``); and a metric the run found within the tolerance is no regression on
+the fresh processes' word alone (``compare.fresh_only``).
 """
 
 from __future__ import annotations
