@@ -379,6 +379,13 @@ def recordings(baseline: Mapping[str, Any]) -> list[float]:
     ]
 
 
+def recorded_times(baseline: Mapping[str, Any]) -> int:
+    """How many recordings a baseline's time figure stands for: its recordings when it has
+    ``MIN_RECORDINGS`` or more (``time_samples`` centres it on them), else one."""
+    count = len(recordings(baseline))
+    return count if count >= MIN_RECORDINGS else 1
+
+
 def time_samples(
     base: Mapping[str, Any], current: Mapping[str, Any]
 ) -> tuple[list[float], list[float], Reason]:
@@ -448,7 +455,7 @@ def compare_time(
     a, b, reason = time_samples(base, current)
     note = JUDGED_ON[reason]
     if reason == Reason.RECORDINGS:
-        note = note.replace("its recordings", f"its {len(recordings(base))} recordings")
+        note = note.replace("its recordings", f"its {recorded_times(base)} recordings")
     shift = drift.ratio if drift.applies else 1.0
     run_noise = drift.spread if drift.applies else 0.0
     if a and b:

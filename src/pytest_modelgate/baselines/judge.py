@@ -280,8 +280,7 @@ def judge_fresh(
     (``compare.fresh_only``): a model measured in a new process can run otherwise than in a
     long run (on the whole suite, two unchanged models, +14 % and +19 % in the run, came out
     +75 % and +80 % in fresh processes, with about 20 and 8 times the memory growth)."""
-    recorded = compare.recordings(baseline)
-    m = len(recorded) if len(recorded) >= compare.MIN_RECORDINGS else 1
+    m = compare.recorded_times(baseline)
     narrow = compare.narrowed(drift, len(fresh), m, m)
     if shift is not None:
         spread = math.hypot(narrow.spread, shift.error)
